@@ -1,0 +1,111 @@
+import type { Scheduler, TimerHandle } from '../protocol/scheduler.js';
+
+interface WheelEntry {
+  rounds: number;
+  fn: () => void;
+  slot: number;
+  cancelled: boolean;
+}
+
+export interface TimerWheelOptions {
+  /** Resolution in ms: every timer fires on a tick boundary, up to one tick late. */
+  tickMs?: number;
+  /** Number of slots; timers further than tickMs × slots away wait whole rounds. */
+  slots?: number;
+  now?: () => number;
+}
+
+/**
+ * A coarse hashed timer wheel: one interval timer drives every keepalive, lease, status and request
+ * timeout of thousands of nodes, instead of several `setTimeout`s per node (the undici timers idea).
+ */
+export class TimerWheel implements Scheduler {
+  private readonly tickMs: number;
+  private readonly wheel: Array<Set<WheelEntry>>;
+  private cursor = 0;
+  private interval: NodeJS.Timeout | undefined;
+  private readonly clock: () => number;
+  private size = 0;
+
+  constructor(options: TimerWheelOptions = {}) {
+    this.tickMs = options.tickMs ?? 100;
+    const slots = options.slots ?? 1024;
+    if (!(this.tickMs > 0) || !Number.isInteger(slots) || slots < 2) {
+      throw new RangeError('options.tickMs must be > 0 and options.slots an integer ≥ 2');
+    }
+    this.wheel = Array.from({ length: slots }, () => new Set<WheelEntry>());
+    this.clock = options.now ?? Date.now;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** Timers pending in the wheel. */
+  get pending(): number {
+    return this.size;
+  }
+
+  schedule(delayMs: number, fn: () => void): TimerHandle {
+    const ticks = Math.max(1, Math.ceil(Math.max(0, delayMs) / this.tickMs));
+    const slots = this.wheel.length;
+    const slot = (this.cursor + ticks) % slots;
+    const entry: WheelEntry = { rounds: Math.floor((ticks - 1) / slots), fn, slot, cancelled: false };
+    this.wheel[slot]!.add(entry);
+    this.size++;
+    this.ensureRunning();
+    return {
+      cancel: () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        if (this.wheel[entry.slot]!.delete(entry)) this.size--;
+      },
+    };
+  }
+
+  private ensureRunning(): void {
+    if (this.interval) return;
+    this.interval = setInterval(() => this.tick(), this.tickMs);
+    this.interval.unref();
+  }
+
+  /** Advances one tick and fires what is due. Public for tests that drive the wheel by hand. */
+  tick(): void {
+    this.cursor = (this.cursor + 1) % this.wheel.length;
+    const bucket = this.wheel[this.cursor]!;
+    if (bucket.size === 0) return;
+    const due: WheelEntry[] = [];
+    for (const entry of bucket) {
+      if (entry.rounds > 0) entry.rounds--;
+      else due.push(entry);
+    }
+    for (const entry of due) {
+      bucket.delete(entry);
+      this.size--;
+    }
+    for (const entry of due) {
+      if (entry.cancelled) continue;
+      entry.cancelled = true;
+      try {
+        entry.fn();
+      } catch (err) {
+        process.emitWarning(`timer callback failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.interval) clearInterval(this.interval);
+    this.interval = undefined;
+    for (const bucket of this.wheel) {
+      for (const entry of bucket) entry.cancelled = true;
+      bucket.clear();
+    }
+    this.size = 0;
+  }
+}
+
+/** `base` ± `fraction` uniformly, so periodic work of many nodes spreads across ticks. */
+export function jittered(baseMs: number, fraction: number, random: () => number): number {
+  return Math.max(1, baseMs * (1 - fraction + 2 * fraction * random()));
+}
