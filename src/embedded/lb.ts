@@ -62,6 +62,9 @@ export class LoadBalancer {
     upstream.once('connect', () => {
       connected = true;
       this.track(upstream);
+      upstream.once('close', () => client.destroy());
+      client.once('close', () => upstream.destroy());
+      client.on('error', () => upstream.destroy());
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
@@ -70,9 +73,6 @@ export class LoadBalancer {
       if (!connected) this.dial(client, tried + 1);
       else client.destroy();
     });
-    upstream.once('close', () => client.destroy());
-    client.once('close', () => upstream.destroy());
-    client.on('error', () => upstream.destroy());
   }
 
   private track(socket: net.Socket): void {

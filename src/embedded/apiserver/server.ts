@@ -478,8 +478,20 @@ function parseJson(raw: Buffer): unknown {
 }
 
 async function readObject(req: IncomingMessage): Promise<KubeObject> {
-  const raw = await readBody(req);
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  if (type.includes('protobuf')) {
+    throw new ApiStatusError({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'UnsupportedMediaType',
+      code: 415,
+      message:
+        'the embedded API server speaks JSON only, not protobuf; kubectl\'s typed `create <kind>` shortcuts send protobuf, so use `kubectl create -f` or `kubectl apply -f` with a manifest',
+    });
+  }
+  const raw = await readBody(req);
   const value = type.includes('yaml') ? (parseYaml(raw.toString('utf8')) as unknown) : parseJson(raw);
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw errors.badRequest('the request body is not an object');
   return value as KubeObject;
