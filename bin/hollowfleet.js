@@ -6,7 +6,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`hollowfleet: internal error: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.stderr.write(
+      `hollowfleet: internal error: ${err && err.stack ? err.stack : String(err)}\n`,
+    );
     process.exitCode = 5;
   },
 );

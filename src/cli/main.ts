@@ -83,7 +83,9 @@ let cachedVersion: string | undefined;
 export async function toolVersion(): Promise<string> {
   if (cachedVersion) return cachedVersion;
   const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
   cachedVersion = pkg.version;
   return cachedVersion;
 }

@@ -23,7 +23,8 @@ import { buildResourcePath, parseResourcePath } from '../protocol/path.js';
 import type { Scheduler, TimerHandle } from '../protocol/scheduler.js';
 import { connectOptionsFor, type ClientTlsOptions } from '../protocol/tls.js';
 import type { EdgeEventSink } from './events.js';
-import { hostIpFor, isoMicros, isoSeconds, NodeTemplate, podIpFor } from './node-template.js';
+import type { NodeTemplate } from './node-template.js';
+import { hostIpFor, isoMicros, isoSeconds, podIpFor } from './node-template.js';
 import { choosePodFate, sampleStartDelay, type PodFate } from './profile.js';
 import { jittered } from './timer-wheel.js';
 
@@ -114,7 +115,13 @@ export class HollowNode {
   private lease: LeaseObject | undefined;
   private leaseMissing = true;
   private readyTransition: string;
-  private readonly timers: { keepalive?: TimerHandle; lease?: TimerHandle; status?: TimerHandle; reconnect?: TimerHandle; register?: TimerHandle } = {};
+  private readonly timers: {
+    keepalive?: TimerHandle;
+    lease?: TimerHandle;
+    status?: TimerHandle;
+    reconnect?: TimerHandle;
+    register?: TimerHandle;
+  } = {};
   private pending: PendingRequests;
   private repairInFlight = false;
   private readonly reportedKinds = new Set<string>();
@@ -139,7 +146,10 @@ export class HollowNode {
       timeoutMs: this.intervals.requestTimeoutMs,
       maxAttempts: this.opts.template.profile.requestAttempts,
       send: (msg) => this.send(msg),
-      renew: (msg) => ({ ...msg, header: { ...msg.header, msg_id: newMessageId(), timestamp: this.opts.scheduler.now() } }),
+      renew: (msg) => ({
+        ...msg,
+        header: { ...msg.header, msg_id: newMessageId(), timestamp: this.opts.scheduler.now() },
+      }),
     });
   }
 
@@ -222,7 +232,11 @@ export class HollowNode {
       });
     });
     ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
-      this.opts.sink.error(this.name, 'HF_WS_UPGRADE', `CloudCore at ${target.host}:${target.port} answered the WebSocket upgrade with HTTP ${res.statusCode}`);
+      this.opts.sink.error(
+        this.name,
+        'HF_WS_UPGRADE',
+        `CloudCore at ${target.host}:${target.port} answered the WebSocket upgrade with HTTP ${res.statusCode}`,
+      );
       ws.terminate();
     });
     ws.on('open', () => {
@@ -236,7 +250,11 @@ export class HollowNode {
     });
     ws.on('error', (err: Error) => {
       release();
-      const classified = classifyNetworkError(err, { host: target.host, port: target.port, what: 'CloudCore' });
+      const classified = classifyNetworkError(err, {
+        host: target.host,
+        port: target.port,
+        what: 'CloudCore',
+      });
       this.opts.sink.error(this.name, classified.code, classified.message);
     });
     ws.on('close', () => {
@@ -334,12 +352,19 @@ export class HollowNode {
     return true;
   }
 
-  private request(operation: OperationName, resource: string, content: unknown): Promise<PendingResult> {
-    const result = this.pending.request(buildRequest(operation, resource, content, () => this.opts.scheduler.now()));
+  private request(
+    operation: OperationName,
+    resource: string,
+    content: unknown,
+  ): Promise<PendingResult> {
+    const result = this.pending.request(
+      buildRequest(operation, resource, content, () => this.opts.scheduler.now()),
+    );
     result.then(
       (r) => this.opts.sink.observe('requestMs', r.latencyMs),
       (err: unknown) => {
-        if ((err as HollowfleetError).code === 'HF_REQUEST_TIMEOUT') this.opts.sink.count('requestTimeouts');
+        if ((err as HollowfleetError).code === 'HF_REQUEST_TIMEOUT')
+          this.opts.sink.count('requestTimeouts');
       },
     );
     return result;
@@ -353,10 +378,13 @@ export class HollowNode {
 
   private scheduleKeepalive(): void {
     const i = this.intervals;
-    this.timers.keepalive = this.opts.scheduler.schedule(jittered(i.keepaliveMs, i.jitter, this.rng), () => {
-      this.sendKeepalive();
-      this.scheduleKeepalive();
-    });
+    this.timers.keepalive = this.opts.scheduler.schedule(
+      jittered(i.keepaliveMs, i.jitter, this.rng),
+      () => {
+        this.sendKeepalive();
+        this.scheduleKeepalive();
+      },
+    );
   }
 
   private async register(): Promise<void> {
@@ -365,30 +393,44 @@ export class HollowNode {
     const nowIso = isoSeconds(now);
     const node = this.opts.template.build(this.name, this.hostIp, nowIso);
     // CloudCore leaves an over-limit session open and silent: no answer in time means rejected.
-    this.timers.register = this.opts.scheduler.schedule(this.intervals.registrationTimeoutMs, () => {
-      if (this.ws !== ws || this.state !== 'registering') return;
-      this.opts.sink.count('rejected');
-      this.opts.sink.error(
-        this.name,
-        'HF_REGISTRATION_REJECTED',
-        `CloudCore accepted the connection of ${this.name} but did not answer its registration within ` +
-          `${this.intervals.registrationTimeoutMs} ms: it is probably at its nodeLimit (default 500 per replica)`,
-      );
-      ws?.terminate();
-    });
+    this.timers.register = this.opts.scheduler.schedule(
+      this.intervals.registrationTimeoutMs,
+      () => {
+        if (this.ws !== ws || this.state !== 'registering') return;
+        this.opts.sink.count('rejected');
+        this.opts.sink.error(
+          this.name,
+          'HF_REGISTRATION_REJECTED',
+          `CloudCore accepted the connection of ${this.name} but did not answer its registration within ` +
+            `${this.intervals.registrationTimeoutMs} ms: it is probably at its nodeLimit (default 500 per replica)`,
+        );
+        ws?.terminate();
+      },
+    );
     try {
-      const insert = await this.request('insert', buildResourcePath(undefined, 'node', this.name), node);
+      const insert = await this.request(
+        'insert',
+        buildResourcePath(undefined, 'node', this.name),
+        node,
+      );
       if (this.ws !== ws) return;
       const resp = asObjectResponse<{ metadata?: { uid?: string } }>(insert.msg.content);
       const reason = resp?.Err?.ErrStatus?.reason;
       if (resp?.Err && reason !== 'AlreadyExists') {
-        throw new HollowfleetError('HF_REGISTRATION_FAILED', `CloudCore refused to register ${this.name}: ${resp.Err.ErrStatus.message ?? reason}`);
+        throw new HollowfleetError(
+          'HF_REGISTRATION_FAILED',
+          `CloudCore refused to register ${this.name}: ${resp.Err.ErrStatus.message ?? reason}`,
+        );
       }
       this.uid = resp?.Err ? undefined : resp?.Object?.metadata?.uid;
       if (!this.uid) await this.queryUid();
       if (reason === 'AlreadyExists') {
         // The node may be NotReady or Unknown from an earlier life: report Ready explicitly.
-        await this.request('patch', buildResourcePath(undefined, 'nodepatch', this.name), this.readyPatch());
+        await this.request(
+          'patch',
+          buildResourcePath(undefined, 'nodepatch', this.name),
+          this.readyPatch(),
+        );
       }
       if (this.ws !== ws) return;
       this.opts.sink.count('registrations');
@@ -406,8 +448,15 @@ export class HollowNode {
   }
 
   private async queryUid(): Promise<void> {
-    const query = await this.request('query', buildResourcePath(undefined, 'node', this.name), null);
-    const obj = contentAsObject<{ metadata?: { uid?: string }; Object?: { metadata?: { uid?: string } } }>(query.msg.content);
+    const query = await this.request(
+      'query',
+      buildResourcePath(undefined, 'node', this.name),
+      null,
+    );
+    const obj = contentAsObject<{
+      metadata?: { uid?: string };
+      Object?: { metadata?: { uid?: string } };
+    }>(query.msg.content);
     this.uid = obj?.metadata?.uid ?? obj?.Object?.metadata?.uid;
   }
 
@@ -419,7 +468,8 @@ export class HollowNode {
     this.opts.sink.adjust('registered', 1);
     this.opts.sink.adjust('ready', 1);
     this.opts.sink.observe('registrationToReadyMs', now - this.connectStartedAt);
-    if (this.disconnectedAt > 0) this.opts.sink.observe('reconnectToReadyMs', now - this.disconnectedAt);
+    if (this.disconnectedAt > 0)
+      this.opts.sink.observe('reconnectToReadyMs', now - this.disconnectedAt);
     this.scheduleLease();
     this.scheduleStatus();
     for (const [uid, pod] of this.pods) {
@@ -429,7 +479,10 @@ export class HollowNode {
   }
 
   private readyPatch(): string {
-    return this.opts.template.readyPatch(isoSeconds(this.opts.scheduler.now()), this.readyTransition);
+    return this.opts.template.readyPatch(
+      isoSeconds(this.opts.scheduler.now()),
+      this.readyTransition,
+    );
   }
 
   private leasePath(): string {
@@ -440,7 +493,9 @@ export class HollowNode {
     if (this.leaseMissing || !this.lease) {
       const query = await this.request('query', this.leasePath(), null);
       const resp = asObjectResponse<LeaseObject>(query.msg.content);
-      const notFound = resp?.Err?.ErrStatus?.reason === 'NotFound' || asStatusError(query.msg.content)?.reason === 'NotFound';
+      const notFound =
+        resp?.Err?.ErrStatus?.reason === 'NotFound' ||
+        asStatusError(query.msg.content)?.reason === 'NotFound';
       if (resp?.Object) {
         this.lease = resp.Object;
         this.leaseMissing = false;
@@ -457,7 +512,14 @@ export class HollowNode {
       }
     }
     if (!this.lease) return;
-    const renewed: LeaseObject = { ...this.lease, spec: { ...this.lease.spec, holderIdentity: this.name, renewTime: isoMicros(this.opts.scheduler.now()) } };
+    const renewed: LeaseObject = {
+      ...this.lease,
+      spec: {
+        ...this.lease.spec,
+        holderIdentity: this.name,
+        renewTime: isoMicros(this.opts.scheduler.now()),
+      },
+    };
     const update = await this.request('update', this.leasePath(), renewed);
     const resp = asObjectResponse<LeaseObject>(update.msg.content);
     if (resp?.Object && !resp.Err) this.lease = resp.Object;
@@ -466,29 +528,46 @@ export class HollowNode {
 
   private newLease(): LeaseObject {
     const metadata: LeaseObject['metadata'] = { name: this.name, namespace: 'kube-node-lease' };
-    if (this.uid) metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid }];
+    if (this.uid)
+      metadata.ownerReferences = [
+        { apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid },
+      ];
     return {
       kind: 'Lease',
       apiVersion: 'coordination.k8s.io/v1',
       metadata,
-      spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: isoMicros(this.opts.scheduler.now()) },
+      spec: {
+        holderIdentity: this.name,
+        leaseDurationSeconds: 40,
+        renewTime: isoMicros(this.opts.scheduler.now()),
+      },
     };
   }
 
   private scheduleLease(): void {
     const i = this.intervals;
-    this.timers.lease = this.opts.scheduler.schedule(jittered(i.leaseMs, i.jitter, this.rng), () => {
-      this.refreshLease().catch(() => undefined);
-      if (this.state === 'ready') this.scheduleLease();
-    });
+    this.timers.lease = this.opts.scheduler.schedule(
+      jittered(i.leaseMs, i.jitter, this.rng),
+      () => {
+        this.refreshLease().catch(() => undefined);
+        if (this.state === 'ready') this.scheduleLease();
+      },
+    );
   }
 
   private scheduleStatus(): void {
     const i = this.intervals;
-    this.timers.status = this.opts.scheduler.schedule(jittered(i.statusReportMs, i.jitter, this.rng), () => {
-      this.request('patch', buildResourcePath(undefined, 'nodepatch', this.name), this.readyPatch()).catch(() => undefined);
-      if (this.state === 'ready') this.scheduleStatus();
-    });
+    this.timers.status = this.opts.scheduler.schedule(
+      jittered(i.statusReportMs, i.jitter, this.rng),
+      () => {
+        this.request(
+          'patch',
+          buildResourcePath(undefined, 'nodepatch', this.name),
+          this.readyPatch(),
+        ).catch(() => undefined);
+        if (this.state === 'ready') this.scheduleStatus();
+      },
+    );
   }
 
   // ---- downstream ----------------------------------------------------------------------------
@@ -508,13 +587,16 @@ export class HollowNode {
     if (needsAck(msg)) {
       this.send(buildAck(msg, () => now));
       this.opts.sink.count('acksSent');
-      if (typeof msg.header.timestamp === 'number') this.opts.sink.observe('ackLatencyMs', Math.max(0, now - msg.header.timestamp));
+      if (typeof msg.header.timestamp === 'number')
+        this.opts.sink.observe('ackLatencyMs', Math.max(0, now - msg.header.timestamp));
     }
     if (isResponse(msg)) {
-      if (!this.pending.settle(msg) && msg.route.operation !== 'response') this.protocolError('response:unexpected-operation', msg.route.operation ?? '');
+      if (!this.pending.settle(msg) && msg.route.operation !== 'response')
+        this.protocolError('response:unexpected-operation', msg.route.operation ?? '');
       return;
     }
-    if (typeof msg.header.timestamp === 'number') this.opts.sink.observe('downstreamMs', Math.max(0, now - msg.header.timestamp));
+    if (typeof msg.header.timestamp === 'number')
+      this.opts.sink.observe('downstreamMs', Math.max(0, now - msg.header.timestamp));
     const path = parseResourcePath(msg.route.resource ?? '');
     if (!path) {
       this.protocolError('push:bad-resource', msg.route.resource ?? '(none)');
@@ -540,12 +622,18 @@ export class HollowNode {
     this.opts.sink.count('protocolErrors');
     if (this.reportedKinds.has(kind)) return;
     this.reportedKinds.add(kind);
-    this.opts.sink.error(this.name, 'HF_PROTOCOL_FRAME', `unexpected message from CloudCore (${kind}): ${detail.slice(0, 200)}`);
+    this.opts.sink.error(
+      this.name,
+      'HF_PROTOCOL_FRAME',
+      `unexpected message from CloudCore (${kind}): ${detail.slice(0, 200)}`,
+    );
   }
 
   private onNodePush(msg: BeehiveMessage): void {
     if (msg.route.operation !== 'update' || this.state !== 'ready' || this.repairInFlight) return;
-    const node = contentAsObject<{ status?: { conditions?: Array<{ type?: string; status?: string }> } }>(msg.content);
+    const node = contentAsObject<{
+      status?: { conditions?: Array<{ type?: string; status?: string }> };
+    }>(msg.content);
     const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
     // After a lease lapse the node controller marks the node Unknown, and renewals alone never
     // bring it back (probe-findings §3.2): the kubelet reports Ready again in its status loop.
@@ -594,7 +682,9 @@ export class HollowNode {
   }
 
   private observeDelivery(pod: PodLike, now: number): void {
-    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True');
+    const scheduled = pod.status?.conditions?.find(
+      (c) => c.type === 'PodScheduled' && c.status === 'True',
+    );
     const at = scheduled?.lastTransitionTime ? Date.parse(scheduled.lastTransitionTime) : NaN;
     if (Number.isFinite(at)) this.opts.sink.observe('podDeliveryMs', Math.max(0, now - at));
   }
@@ -638,12 +728,20 @@ export class HollowNode {
     const sentAt = this.opts.scheduler.now();
     const content = JSON.stringify(this.podStatusPatch(uid, record, sentAt));
     this.opts.sink.count('podStatusPatches');
-    this.request('patch', buildResourcePath(record.namespace, 'podpatch', record.name), content).then(
+    this.request(
+      'patch',
+      buildResourcePath(record.namespace, 'podpatch', record.name),
+      content,
+    ).then(
       (result) => {
         if (this.pods.get(uid) !== record) return;
         const err = asObjectResponse(result.msg.content)?.Err;
         if (err) {
-          this.opts.sink.error(this.name, 'HF_POD_STATUS_REJECTED', `CloudCore rejected the status of pod ${record.namespace}/${record.name}: ${err.ErrStatus.message ?? err.ErrStatus.reason}`);
+          this.opts.sink.error(
+            this.name,
+            'HF_POD_STATUS_REJECTED',
+            `CloudCore rejected the status of pod ${record.namespace}/${record.name}: ${err.ErrStatus.message ?? err.ErrStatus.reason}`,
+          );
         }
         record.phase = PodPhase.Running;
         const now = this.opts.scheduler.now();
@@ -681,7 +779,10 @@ export class HollowNode {
     if (this.deletesSent.has(uid) || this.state !== 'ready') return;
     this.deletesSent.add(uid);
     // Object content: a string would be read as a legacy bare UID (protocol.md §3.1).
-    this.request('delete', buildResourcePath(namespace, 'pod', name), { gracePeriodSeconds: 0, preconditions: { uid } }).then(
+    this.request('delete', buildResourcePath(namespace, 'pod', name), {
+      gracePeriodSeconds: 0,
+      preconditions: { uid },
+    }).then(
       () => this.opts.sink.count('podsDeleted'),
       () => this.deletesSent.delete(uid),
     );
@@ -711,21 +812,42 @@ export class HollowNode {
       if (record.fate === 'crashLoop') {
         return {
           ...base,
-          state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${name} pod=${record.name}` } },
+          state: {
+            waiting: {
+              reason: 'CrashLoopBackOff',
+              message: `back-off 10s restarting failed container=${name} pod=${record.name}`,
+            },
+          },
           lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: t, finishedAt: t } },
           ready: false,
           started: false,
           restartCount: 1,
         };
       }
-      return { ...base, state: { running: { startedAt: t } }, ready, started: true, restartCount: 0 };
+      return {
+        ...base,
+        state: { running: { startedAt: t } },
+        ready,
+        started: true,
+        restartCount: 0,
+      };
     });
     const status: Record<string, unknown> = {
       phase: 'Running',
       conditions: [
-        { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: t },
+        {
+          type: 'PodReadyToStartContainers',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: t,
+        },
         { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: t },
-        { type: 'ContainersReady', status: containersReady, lastProbeTime: null, lastTransitionTime: t },
+        {
+          type: 'ContainersReady',
+          status: containersReady,
+          lastProbeTime: null,
+          lastTransitionTime: t,
+        },
         { type: 'Ready', status: containersReady, lastProbeTime: null, lastTransitionTime: t },
       ],
       hostIP: this.hostIp,

@@ -21,12 +21,47 @@ export class NodeTemplate {
 
   conditions(nowIso: string, transitionIso: string, ready: boolean): Array<Record<string, string>> {
     return [
-      condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', nowIso, transitionIso),
-      condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', nowIso, transitionIso),
-      condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', nowIso, transitionIso),
+      condition(
+        'MemoryPressure',
+        'False',
+        'KubeletHasSufficientMemory',
+        'kubelet has sufficient memory available',
+        nowIso,
+        transitionIso,
+      ),
+      condition(
+        'DiskPressure',
+        'False',
+        'KubeletHasNoDiskPressure',
+        'kubelet has no disk pressure',
+        nowIso,
+        transitionIso,
+      ),
+      condition(
+        'PIDPressure',
+        'False',
+        'KubeletHasSufficientPID',
+        'kubelet has sufficient PID available',
+        nowIso,
+        transitionIso,
+      ),
       ready
-        ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status', nowIso, transitionIso)
-        : condition('Ready', 'False', 'KubeletNotReady', 'container runtime is down', nowIso, transitionIso),
+        ? condition(
+            'Ready',
+            'True',
+            'KubeletReady',
+            'kubelet is posting ready status',
+            nowIso,
+            transitionIso,
+          )
+        : condition(
+            'Ready',
+            'False',
+            'KubeletNotReady',
+            'container runtime is down',
+            nowIso,
+            transitionIso,
+          ),
     ];
   }
 
@@ -68,8 +103,22 @@ export class NodeTemplate {
   }
 }
 
-function condition(type: string, status: string, reason: string, message: string, heartbeat: string, transition: string) {
-  return { type, status, lastHeartbeatTime: heartbeat, lastTransitionTime: transition, reason, message };
+function condition(
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  heartbeat: string,
+  transition: string,
+) {
+  return {
+    type,
+    status,
+    lastHeartbeatTime: heartbeat,
+    lastTransitionTime: transition,
+    reason,
+    message,
+  };
 }
 
 /** Host IPs from 100.64.0.0/10, one per global node index (unique up to 4M nodes). */

@@ -92,7 +92,10 @@ export type NodeProfileInput = Partial<Omit<NodeProfile, 'intervals' | 'failures
 };
 
 /** Fills defaults and checks every field; errors name the field and the fix. */
-export function resolveNodeProfile(input: NodeProfileInput = {}, where = 'fleet profile'): NodeProfile {
+export function resolveNodeProfile(
+  input: NodeProfileInput = {},
+  where = 'fleet profile',
+): NodeProfile {
   const base = defaultNodeProfile();
   const profile: NodeProfile = {
     ...base,
@@ -107,22 +110,30 @@ export function resolveNodeProfile(input: NodeProfileInput = {}, where = 'fleet 
   const problems: string[] = [];
   for (const [key, value] of Object.entries(profile.intervals)) {
     if (key === 'jitter') {
-      if (!(value >= 0 && value < 1)) problems.push(`intervals.jitter must be in [0, 1), got ${value}`);
-    } else if (!(Number.isFinite(value) && value > 0)) problems.push(`intervals.${key} must be a positive number of ms, got ${value}`);
+      if (!(value >= 0 && value < 1))
+        problems.push(`intervals.jitter must be in [0, 1), got ${value}`);
+    } else if (!(Number.isFinite(value) && value > 0))
+      problems.push(`intervals.${key} must be a positive number of ms, got ${value}`);
   }
   if (profile.intervals.keepaliveMs >= 30_000) {
-    problems.push(`intervals.keepaliveMs is ${profile.intervals.keepaliveMs}: CloudCore drops sessions after 30 s without a keepalive, use less (EdgeCore: 15000)`);
+    problems.push(
+      `intervals.keepaliveMs is ${profile.intervals.keepaliveMs}: CloudCore drops sessions after 30 s without a keepalive, use less (EdgeCore: 15000)`,
+    );
   }
   let failureSum = 0;
   for (const [key, value] of Object.entries(profile.failures)) {
-    if (!(value >= 0 && value <= 1)) problems.push(`failures.${key} must be a fraction in [0, 1], got ${value}`);
+    if (!(value >= 0 && value <= 1))
+      problems.push(`failures.${key} must be a fraction in [0, 1], got ${value}`);
     failureSum += value;
   }
-  if (failureSum > 1) problems.push(`failures add up to ${failureSum}; together they must not exceed 1`);
+  if (failureSum > 1)
+    problems.push(`failures add up to ${failureSum}; together they must not exceed 1`);
   problems.push(...validateStartDelay(profile.startDelay));
   for (const [i, taint] of profile.taints.entries()) {
     if (!taint.key || !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(taint.effect)) {
-      problems.push(`taints[${i}] needs a key and an effect of NoSchedule, PreferNoSchedule or NoExecute`);
+      problems.push(
+        `taints[${i}] needs a key and an effect of NoSchedule, PreferNoSchedule or NoExecute`,
+      );
     }
   }
   if (!Number.isInteger(profile.requestAttempts) || profile.requestAttempts < 1) {
@@ -144,7 +155,9 @@ function validateStartDelay(d: StartDelay): string[] {
     case 'lognormal':
       return d.medianMs > 0 && d.sigma >= 0 ? [] : bad('needs medianMs > 0 and sigma ≥ 0');
     default:
-      return bad(`unknown kind "${(d as { kind: string }).kind}" (use constant, uniform, normal or lognormal)`);
+      return bad(
+        `unknown kind "${(d as { kind: string }).kind}" (use constant, uniform, normal or lognormal)`,
+      );
   }
 }
 
@@ -168,7 +181,9 @@ export function parseStartDelay(text: string): StartDelay {
       return { kind, medianMs: ms(a), sigma: Number(b) };
     }
     default:
-      throw new ConfigError(`--pod-start-delay "${text}": use constant:500ms, uniform:100ms-2s, normal:1s,200ms or lognormal:800ms,0.5`);
+      throw new ConfigError(
+        `--pod-start-delay "${text}": use constant:500ms, uniform:100ms-2s, normal:1s,200ms or lognormal:800ms,0.5`,
+      );
   }
 }
 
@@ -177,14 +192,23 @@ export function parseDurationMs(text: string, where: string): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   let total = 0;
   let consumed = 0;
   for (const m of t.matchAll(re)) {
     total += Number(m[1]) * units[m[2]!]!;
     consumed += m[0].length;
   }
-  if (t.length === 0 || consumed !== t.length) throw new ConfigError(`${where}: "${text}" is not a duration (examples: 500ms, 2s, 1m30s)`);
+  if (t.length === 0 || consumed !== t.length)
+    throw new ConfigError(`${where}: "${text}" is not a duration (examples: 500ms, 2s, 1m30s)`);
   return total;
 }
 

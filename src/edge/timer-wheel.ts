@@ -50,7 +50,12 @@ export class TimerWheel implements Scheduler {
     const ticks = Math.max(1, Math.ceil(Math.max(0, delayMs) / this.tickMs));
     const slots = this.wheel.length;
     const slot = (this.cursor + ticks) % slots;
-    const entry: WheelEntry = { rounds: Math.floor((ticks - 1) / slots), fn, slot, cancelled: false };
+    const entry: WheelEntry = {
+      rounds: Math.floor((ticks - 1) / slots),
+      fn,
+      slot,
+      cancelled: false,
+    };
     this.wheel[slot]!.add(entry);
     this.size++;
     this.ensureRunning();

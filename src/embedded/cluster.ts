@@ -67,9 +67,17 @@ export class EmbeddedCluster {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     this.ca = await createCertificateAuthority();
     this.controllers = startControllers(this.store, this.options.controllers);
-    this.apiServer = new EmbeddedApiServer({ store: this.store, ca: this.ca, port: this.options.apiPort ?? 0 });
+    this.apiServer = new EmbeddedApiServer({
+      store: this.store,
+      ca: this.ca,
+      port: this.options.apiPort ?? 0,
+    });
     await this.apiServer.start();
-    this.certServer = new CertServer({ ca: this.ca, store: this.store, port: this.options.certPort ?? 0 });
+    this.certServer = new CertServer({
+      ca: this.ca,
+      store: this.store,
+      port: this.options.certPort ?? 0,
+    });
     await this.certServer.start();
     const count = Math.max(1, this.options.hubs ?? 2);
     for (let i = 0; i < count; i++) {
@@ -85,14 +93,29 @@ export class EmbeddedCluster {
       await hub.start();
       this.hubs.push(hub);
     }
-    this.lb = new LoadBalancer(this.hubs.map((h) => ({ host: '127.0.0.1', port: h.port })), this.options.lbPort ?? 0);
+    this.lb = new LoadBalancer(
+      this.hubs.map((h) => ({ host: '127.0.0.1', port: h.port })),
+      this.options.lbPort ?? 0,
+    );
     await this.lb.start();
     const ttl = this.options.tokenTtlSeconds ?? 24 * 3600;
-    this.token = mintJoinToken(this.ca.certDer, this.ca.keyDer, Math.floor(Date.now() / 1000) + ttl);
+    this.token = mintJoinToken(
+      this.ca.certDer,
+      this.ca.keyDer,
+      Math.floor(Date.now() / 1000) + ttl,
+    );
     this.publishSecrets();
-    const admin = await issueCertificate(this.ca, { subject: 'CN=hollowfleet-admin, O=system:masters', usages: ['clientAuth'] });
+    const admin = await issueCertificate(this.ca, {
+      subject: 'CN=hollowfleet-admin, O=system:masters',
+      usages: ['clientAuth'],
+    });
     const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeKubeconfig(kubeconfig, { server: this.apiServer.url, caPem: this.ca.certPem, clientCertPem: admin.certPem, clientKeyPem: admin.keyPem });
+    await writeKubeconfig(kubeconfig, {
+      server: this.apiServer.url,
+      caPem: this.ca.certPem,
+      clientCertPem: admin.certPem,
+      clientKeyPem: admin.keyPem,
+    });
     const tokenFile = path.join(dir, 'token');
     await writeFile(tokenFile, `${this.token}\n`, { mode: 0o600 });
     const caFile = path.join(dir, 'ca.crt');
@@ -119,7 +142,13 @@ export class EmbeddedCluster {
       { name: 'casecret', data: { cadata: b64(this.ca.certDer), cakeydata: b64(this.ca.keyDer) } },
     ];
     for (const s of secrets) {
-      const obj = { apiVersion: 'v1', kind: 'Secret', metadata: { name: s.name, namespace: 'kubeedge' }, type: 'Opaque', data: s.data };
+      const obj = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: s.name, namespace: 'kubeedge' },
+        type: 'Opaque',
+        data: s.data,
+      };
       if (this.store.tryGet('secrets', 'kubeedge', s.name)) this.store.update('secrets', obj);
       else this.store.create('secrets', obj);
     }
@@ -145,7 +174,9 @@ export class EmbeddedCluster {
   }
 }
 
-export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+export async function startEmbeddedCluster(
+  options: EmbeddedClusterOptions,
+): Promise<EmbeddedCluster> {
   const cluster = new EmbeddedCluster(options);
   try {
     await cluster.start();

@@ -16,7 +16,10 @@ export class LoadBalancer {
   private next = 0;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(backends: Backend[], private readonly listenPort = 0) {
+  constructor(
+    backends: Backend[],
+    private readonly listenPort = 0,
+  ) {
     this.backends = [...backends];
   }
 
@@ -82,7 +85,9 @@ export class LoadBalancer {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 }
 

@@ -51,7 +51,9 @@ function toPem(der: Buffer, label = 'CERTIFICATE'): string {
   return `-----BEGIN ${label}-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
 }
 
-export async function createCertificateAuthority(commonName = 'KubeEdge'): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  commonName = 'KubeEdge',
+): Promise<CertificateAuthority> {
   const keys = await generateKeyPair();
   const now = new Date();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -63,7 +65,9 @@ export async function createCertificateAuthority(commonName = 'KubeEdge'): Promi
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature,
         true,
       ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -94,7 +98,10 @@ export interface IssueOptions {
 }
 
 /** Issues a certificate for a fresh key pair (server certificates, pre-minted client identities). */
-export async function issueCertificate(ca: CertificateAuthority, options: IssueOptions): Promise<IssuedCertificate> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  options: IssueOptions,
+): Promise<IssuedCertificate> {
   const keys = await generateKeyPair();
   const certDer = await signPublicKey(ca, keys.publicKey, options);
   const key = await exportKey(keys.privateKey);
@@ -118,7 +125,8 @@ export async function signCsr(
   if (o !== undefined) parts.push(`O=${escapeDn(o)}`);
   if (cn !== undefined) parts.push(`CN=${escapeDn(cn)}`);
   const san = csr.extensions.find(
-    (e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension,
+    (e): e is x509.SubjectAlternativeNameExtension =>
+      e instanceof x509.SubjectAlternativeNameExtension,
   );
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
@@ -127,22 +135,37 @@ export async function signCsr(
     else if (name.type === 'ip') ipAddresses.push(name.value);
   }
   const publicKey = await csr.publicKey.export(EC_ALG, ['verify']);
-  return signPublicKey(ca, publicKey, { subject: parts.join(', '), dnsNames, ipAddresses, usages, validDays });
+  return signPublicKey(ca, publicKey, {
+    subject: parts.join(', '),
+    dnsNames,
+    ipAddresses,
+    usages,
+    validDays,
+  });
 }
 
 function escapeDn(value: string): string {
   return value.replace(/([,+"\\<>;=])/g, '\\$1');
 }
 
-async function signPublicKey(ca: CertificateAuthority, publicKey: CryptoKey, options: IssueOptions): Promise<Buffer> {
+async function signPublicKey(
+  ca: CertificateAuthority,
+  publicKey: CryptoKey,
+  options: IssueOptions,
+): Promise<Buffer> {
   const now = Date.now();
   const notAfter = options.notAfter ?? new Date(now + (options.validDays ?? 365) * 86_400_000);
   const notBefore = new Date(Math.min(now - 60_000, notAfter.getTime() - 60_000));
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
     new x509.ExtendedKeyUsageExtension(
-      options.usages.map((u) => (u === 'serverAuth' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth)),
+      options.usages.map((u) =>
+        u === 'serverAuth' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+      ),
     ),
     await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
   ];
@@ -165,7 +188,10 @@ async function signPublicKey(ca: CertificateAuthority, publicKey: CryptoKey, opt
 }
 
 /** Loopback server certificate: `localhost`, 127.0.0.1 and ::1. */
-export function issueLoopbackServerCertificate(ca: CertificateAuthority, extraNames: string[] = []): Promise<IssuedCertificate> {
+export function issueLoopbackServerCertificate(
+  ca: CertificateAuthority,
+  extraNames: string[] = [],
+): Promise<IssuedCertificate> {
   return issueCertificate(ca, {
     subject: 'CN=hollowfleet-embedded',
     dnsNames: ['localhost', ...extraNames],
@@ -174,7 +200,11 @@ export function issueLoopbackServerCertificate(ca: CertificateAuthority, extraNa
   });
 }
 
-export function describeCertificate(der: Buffer): { subject: string; validTo: string; fingerprint256: string } {
+export function describeCertificate(der: Buffer): {
+  subject: string;
+  validTo: string;
+  fingerprint256: string;
+} {
   const c = new NodeX509(der);
   return { subject: c.subject, validTo: c.validTo, fingerprint256: c.fingerprint256 };
 }

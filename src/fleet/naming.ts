@@ -22,11 +22,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Parses `--shard i/n` (0-based i). */
 export function parseShard(text: string): ShardSpec {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!match) throw new ConfigError(`--shard "${text}": expected INDEX/COUNT with a 0-based index, e.g. 0/4`);
+  if (!match)
+    throw new ConfigError(`--shard "${text}": expected INDEX/COUNT with a 0-based index, e.g. 0/4`);
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (count < 1 || index >= count) {
-    throw new ConfigError(`--shard "${text}": the index must be between 0 and ${Math.max(count - 1, 0)} for ${count} shards`);
+    throw new ConfigError(
+      `--shard "${text}": the index must be between 0 and ${Math.max(count - 1, 0)} for ${count} shards`,
+    );
   }
   return { index, count };
 }

@@ -70,7 +70,10 @@ export class RampController {
     let delay = 2;
     for (;;) {
       const inFlight = Atomics.load(this.view, SLOT_IN_FLIGHT);
-      if (inFlight < cap && Atomics.compareExchange(this.view, SLOT_IN_FLIGHT, inFlight, inFlight + 1n) === inFlight) {
+      if (
+        inFlight < cap &&
+        Atomics.compareExchange(this.view, SLOT_IN_FLIGHT, inFlight, inFlight + 1n) === inFlight
+      ) {
         let released = false;
         return {
           release: () => {

@@ -35,7 +35,14 @@ interface RawResponse {
 
 function request(
   url: URL,
-  options: { headers?: Record<string, string | number>; body?: Buffer; ca?: string; verify: boolean; servername?: string; timeoutMs: number },
+  options: {
+    headers?: Record<string, string | number>;
+    body?: Buffer;
+    ca?: string;
+    verify: boolean;
+    servername?: string;
+    timeoutMs: number;
+  },
   what: string,
 ): Promise<RawResponse> {
   const port = Number(url.port || 443);
@@ -47,7 +54,10 @@ function request(
         path: url.pathname,
         // /edge.crt is a GET with a body (protocol.md §1.4): fetch() refuses that, https.request does not.
         method: 'GET',
-        headers: { ...(options.headers ?? {}), ...(options.body ? { 'Content-Length': options.body.length } : {}) },
+        headers: {
+          ...(options.headers ?? {}),
+          ...(options.body ? { 'Content-Length': options.body.length } : {}),
+        },
         ca: options.ca,
         rejectUnauthorized: options.verify,
         servername: options.servername,
@@ -69,7 +79,9 @@ function request(
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', (err) => reject(classifyNetworkError(err, { host: url.hostname, port, what })));
     req.end(options.body);
   });
@@ -83,8 +95,13 @@ function parseUrl(base: string, path: string): URL {
 /** `GET /ca.crt`: the CA certificate as raw DER. Not verified here, as EdgeCore does not: the token's hash checks it. */
 export async function fetchCaCertificate(target: HttpsTarget): Promise<Buffer> {
   const url = parseUrl(target.certServerUrl, 'ca.crt');
-  const res = await request(url, { verify: false, timeoutMs: target.timeoutMs ?? 30_000 }, 'the certificate server');
-  if (res.status !== 200) throw new CertRequestFailedError(url.toString(), res.status, res.body.toString('utf8'));
+  const res = await request(
+    url,
+    { verify: false, timeoutMs: target.timeoutMs ?? 30_000 },
+    'the certificate server',
+  );
+  if (res.status !== 200)
+    throw new CertRequestFailedError(url.toString(), res.status, res.body.toString('utf8'));
   return res.body;
 }
 
@@ -101,7 +118,11 @@ export async function requestEdgeCertificate(req: EdgeCertRequest): Promise<Buff
   const res = await request(
     url,
     {
-      headers: { Authorization: `Bearer ${req.jwt}`, NodeName: req.nodeName, 'Content-Type': 'application/octet-stream' },
+      headers: {
+        Authorization: `Bearer ${req.jwt}`,
+        NodeName: req.nodeName,
+        'Content-Type': 'application/octet-stream',
+      },
       body: req.csrDer,
       ca: derToPem(req.caDer),
       verify: req.insecureSkipVerify !== true,
@@ -110,8 +131,10 @@ export async function requestEdgeCertificate(req: EdgeCertRequest): Promise<Buff
     },
     'the certificate server',
   );
-  if (res.status === 401) throw new CertRequestUnauthorizedError(req.certServerUrl, res.body.toString('utf8'));
-  if (res.status !== 200) throw new CertRequestFailedError(url.toString(), res.status, res.body.toString('utf8'));
+  if (res.status === 401)
+    throw new CertRequestUnauthorizedError(req.certServerUrl, res.body.toString('utf8'));
+  if (res.status !== 200)
+    throw new CertRequestFailedError(url.toString(), res.status, res.body.toString('utf8'));
   return res.body;
 }
 

@@ -54,7 +54,11 @@ export class CertStore {
       if (cached) return cached;
       const csrName = key === SHARED_KEY ? (this.options.sharedName ?? nodeName) : nodeName;
       this.bootstraps++;
-      const identity = await bootstrapIdentity({ ...this.options, nodeName: csrName, now: this.now() });
+      const identity = await bootstrapIdentity({
+        ...this.options,
+        nodeName: csrName,
+        now: this.now(),
+      });
       await this.save(key, identity);
       return identity;
     });
@@ -67,7 +71,11 @@ export class CertStore {
   }
 
   private files(key: string): { cert: string; key: string; ca: string } {
-    return { cert: path.join(this.dir, `${key}.crt`), key: path.join(this.dir, `${key}.key`), ca: path.join(this.dir, 'ca.crt') };
+    return {
+      cert: path.join(this.dir, `${key}.crt`),
+      key: path.join(this.dir, `${key}.key`),
+      ca: path.join(this.dir, 'ca.crt'),
+    };
   }
 
   private async load(key: string): Promise<Identity | undefined> {

@@ -10,7 +10,8 @@ export class FrameDecodeError extends HollowfleetError {
   }
 }
 
-export type FrameErrorKind = 'not-json' | 'not-object' | 'no-header' | 'no-route' | 'bad-msg-id' | 'empty';
+export type FrameErrorKind =
+  'not-json' | 'not-object' | 'no-header' | 'no-route' | 'bad-msg-id' | 'empty';
 
 /** One JSON document per text frame (protocol.md §2.2). */
 export function encodeMessage(msg: BeehiveMessage): string {

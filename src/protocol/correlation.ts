@@ -55,7 +55,14 @@ export class PendingRequests {
 
   request(msg: BeehiveMessage): Promise<PendingResult> {
     return new Promise((resolve, reject) => {
-      const entry: Pending = { request: msg, attempts: 0, sentAt: 0, timer: { cancel: () => undefined }, resolve, reject };
+      const entry: Pending = {
+        request: msg,
+        attempts: 0,
+        sentAt: 0,
+        timer: { cancel: () => undefined },
+        resolve,
+        reject,
+      };
       this.attempt(entry, msg);
     });
   }
@@ -65,7 +72,9 @@ export class PendingRequests {
     entry.request = msg;
     entry.sentAt = this.options.scheduler.now();
     this.byId.set(msg.header.msg_id, entry);
-    entry.timer = this.options.scheduler.schedule(this.options.timeoutMs, () => this.timeout(entry));
+    entry.timer = this.options.scheduler.schedule(this.options.timeoutMs, () =>
+      this.timeout(entry),
+    );
     if (!this.options.send(msg)) {
       entry.timer.cancel();
       this.forget(entry);
@@ -78,7 +87,12 @@ export class PendingRequests {
     if (entry.attempts >= this.options.maxAttempts) {
       this.forget(entry);
       entry.reject(
-        new RequestTimeoutError(entry.request.route.resource ?? '', entry.request.route.operation ?? '', this.options.timeoutMs, entry.attempts),
+        new RequestTimeoutError(
+          entry.request.route.resource ?? '',
+          entry.request.route.operation ?? '',
+          this.options.timeoutMs,
+          entry.attempts,
+        ),
       );
       return;
     }

@@ -17,18 +17,25 @@ export interface CsrBundle {
  */
 export async function createNodeCsr(nodeName: string): Promise<CsrBundle> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: `C=CN, ST=Zhejiang, L=Hangzhou, O=system:nodes, CN=system:node:${nodeName}`,
     keys: keys as unknown as CryptoKeyPairLike,
     signingAlgorithm: alg,
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'sec1' }).toString();
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+    .export({ format: 'pem', type: 'sec1' })
+    .toString();
   return { csrDer: Buffer.from(csr.rawData), keyPem };
 }
 
-type CryptoKeyPairLike = Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'];
+type CryptoKeyPairLike = Parameters<
+  typeof x509.Pkcs10CertificateRequestGenerator.create
+>[0]['keys'];
 
 export interface CertificateInfo {
   subject: string;
@@ -41,7 +48,13 @@ export interface CertificateInfo {
 export function certificateInfo(cert: Buffer | string): CertificateInfo {
   const c = new X509Certificate(cert);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(c.subject)?.[1];
-  return { subject: c.subject, commonName: cn, issuer: c.issuer, notAfter: new Date(c.validTo), fingerprint256: c.fingerprint256 };
+  return {
+    subject: c.subject,
+    commonName: cn,
+    issuer: c.issuer,
+    notAfter: new Date(c.validTo),
+    fingerprint256: c.fingerprint256,
+  };
 }
 
 export function derToPem(der: Buffer, label = 'CERTIFICATE'): string {

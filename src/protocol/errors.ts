@@ -46,7 +46,10 @@ export class CertRequestUnauthorizedError extends HollowfleetError {
 
 export class CertRequestFailedError extends HollowfleetError {
   constructor(url: string, status: number, serverText: string) {
-    super('HF_CERT_REQUEST_FAILED', `${url} answered HTTP ${status}: ${serverText.trim() || '(empty body)'}`);
+    super(
+      'HF_CERT_REQUEST_FAILED',
+      `${url} answered HTTP ${status}: ${serverText.trim() || '(empty body)'}`,
+    );
   }
 }
 
@@ -75,16 +78,31 @@ export class InvalidNodeNameError extends HollowfleetError {
   }
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+]);
 
 /** Maps a Node.js socket or TLS error to one of the errors above. */
-export function classifyNetworkError(err: unknown, target: { host: string; port: number; what: string }): HollowfleetError {
+export function classifyNetworkError(
+  err: unknown,
+  target: { host: string; port: number; what: string },
+): HollowfleetError {
   if (err instanceof HollowfleetError) return err;
   const e = err as NodeJS.ErrnoException & { reason?: string };
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : String(err);
-  if (UNREACHABLE_CODES.has(code)) return new EndpointUnreachableError(target.what, target.host, target.port, code);
-  if (/certificate required/i.test(message) || code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+  if (UNREACHABLE_CODES.has(code))
+    return new EndpointUnreachableError(target.what, target.host, target.port, code);
+  if (
+    /certificate required/i.test(message) ||
+    code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'
+  ) {
     return new TlsHandshakeError(
       target.what,
       target.host,
@@ -110,6 +128,7 @@ export function classifyNetworkError(err: unknown, target: { host: string; port:
         '--insecure-skip-tls-verify turns verification off',
     );
   }
-  if (/alert|handshake|SSL/i.test(message)) return new TlsHandshakeError(target.what, target.host, target.port, message);
+  if (/alert|handshake|SSL/i.test(message))
+    return new TlsHandshakeError(target.what, target.host, target.port, message);
   return new EndpointUnreachableError(target.what, target.host, target.port, code || message);
 }

@@ -91,7 +91,9 @@ export function buildRequest<C>(
   now: Clock = wallClock,
 ): BeehiveMessage<C> {
   if (RESERVED_OPERATIONS.has(operation)) {
-    throw new RangeError(`operation "${operation}" is reserved by viaduct and never reaches CloudCore`);
+    throw new RangeError(
+      `operation "${operation}" is reserved by viaduct and never reaches CloudCore`,
+    );
   }
   return {
     header: { msg_id: newMessageId(), timestamp: now() },
@@ -104,7 +106,12 @@ export function buildRequest<C>(
 export function buildKeepalive(now: Clock = wallClock): BeehiveMessage<string> {
   return {
     header: { msg_id: newMessageId(), timestamp: now() },
-    route: { source: 'websocket', group: 'resource', resource: 'node', operation: Operation.Keepalive },
+    route: {
+      source: 'websocket',
+      group: 'resource',
+      resource: 'node',
+      operation: Operation.Keepalive,
+    },
     content: 'ping',
   };
 }
@@ -167,11 +174,21 @@ export function isResponse(msg: BeehiveMessage): boolean {
 export function needsAck(msg: BeehiveMessage): boolean {
   const op = msg.route.operation;
   if (!isResponse(msg)) {
-    return op === Operation.Insert || op === Operation.Update || op === Operation.Delete || op === Operation.Patch;
+    return (
+      op === Operation.Insert ||
+      op === Operation.Update ||
+      op === Operation.Delete ||
+      op === Operation.Patch
+    );
   }
   if (op !== Operation.Response) return false;
   const rv = msg.header.resourceversion;
-  return typeof rv === 'string' && rv.length > 0 && msg.content !== null && typeof msg.content === 'object';
+  return (
+    typeof rv === 'string' &&
+    rv.length > 0 &&
+    msg.content !== null &&
+    typeof msg.content === 'object'
+  );
 }
 
 /** Content may be a JSON object or a string holding JSON (protocol.md §3.1 `GetContentData`). */
@@ -191,7 +208,10 @@ export function contentAsObject<T>(content: unknown): T | undefined {
 export function asObjectResponse<T>(content: unknown): ObjectResponse<T> | undefined {
   const obj = contentAsObject<Record<string, unknown>>(content);
   if (!obj || !('Object' in obj || 'Err' in obj)) return undefined;
-  return { Object: (obj.Object ?? null) as T | null, Err: (obj.Err ?? null) as StatusErrorPayload | null };
+  return {
+    Object: (obj.Object ?? null) as T | null,
+    Err: (obj.Err ?? null) as StatusErrorPayload | null,
+  };
 }
 
 /** A bare `{"ErrStatus":…}` content (query responses for missing objects). */
@@ -201,7 +221,12 @@ export function asStatusError(content: unknown): KubeStatus | undefined {
   return obj.ErrStatus as KubeStatus;
 }
 
-export function statusError(reason: string, code: number, message: string, details?: KubeStatus['details']): StatusErrorPayload {
+export function statusError(
+  reason: string,
+  code: number,
+  message: string,
+  details?: KubeStatus['details'],
+): StatusErrorPayload {
   const status: KubeStatus = { metadata: {}, status: 'Failure', message, reason, code };
   if (details) status.details = details;
   return { ErrStatus: status };

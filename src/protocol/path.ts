@@ -11,7 +11,11 @@ export interface ResourcePath {
   name: string | undefined;
 }
 
-export function buildResourcePath(namespace: string | undefined, type: string, name?: string): string {
+export function buildResourcePath(
+  namespace: string | undefined,
+  type: string,
+  name?: string,
+): string {
   const ns = namespace === undefined || namespace === '' ? CLUSTER_SCOPE : namespace;
   return name === undefined ? `${ns}/${type}` : `${ns}/${type}/${name}`;
 }
@@ -28,7 +32,11 @@ export function parseResourcePath(resource: string): ResourcePath | undefined {
   const type = second < 0 ? resource.slice(first + 1) : resource.slice(first + 1, second);
   if (type === '') return undefined;
   const name = second < 0 ? undefined : resource.slice(second + 1);
-  return { namespace: ns === CLUSTER_SCOPE ? undefined : ns, type, name: name === '' ? undefined : name };
+  return {
+    namespace: ns === CLUSTER_SCOPE ? undefined : ns,
+    type,
+    name: name === '' ? undefined : name,
+  };
 }
 
 /** CloudHub's upstream prefix `node/<id>/` (the cloud side adds it; the edge never sends it). */

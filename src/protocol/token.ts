@@ -14,16 +14,24 @@ export interface JoinToken {
 export function parseJoinToken(token: string): JoinToken {
   const parts = token.trim().split('.');
   if (parts.length !== 4) {
-    throw new TokenMalformedError(`expected 4 dot-separated parts (hash and the 3 JWT parts), found ${parts.length}`);
+    throw new TokenMalformedError(
+      `expected 4 dot-separated parts (hash and the 3 JWT parts), found ${parts.length}`,
+    );
   }
   const [caHash, header, payload, signature] = parts as [string, string, string, string];
-  if (!/^[0-9a-f]{64}$/.test(caHash)) throw new TokenMalformedError('the first part is not a 64-character lowercase hex SHA-256');
+  if (!/^[0-9a-f]{64}$/.test(caHash))
+    throw new TokenMalformedError('the first part is not a 64-character lowercase hex SHA-256');
   const claims = decodeJwtPart(payload, 'payload');
   decodeJwtPart(header, 'header');
   if (signature.length === 0) throw new TokenMalformedError('the JWT has no signature');
   const exp = (claims as { exp?: unknown }).exp;
-  if (exp !== undefined && typeof exp !== 'number') throw new TokenMalformedError('the JWT claim "exp" is not a number');
-  return { caHash, jwt: `${header}.${payload}.${signature}`, expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined };
+  if (exp !== undefined && typeof exp !== 'number')
+    throw new TokenMalformedError('the JWT claim "exp" is not a number');
+  return {
+    caHash,
+    jwt: `${header}.${payload}.${signature}`,
+    expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+  };
 }
 
 function decodeJwtPart(part: string, what: string): Record<string, unknown> {
@@ -37,7 +45,8 @@ function decodeJwtPart(part: string, what: string): Record<string, unknown> {
 }
 
 export function assertTokenFresh(token: JoinToken, now: number = Date.now()): void {
-  if (token.expiresAt && token.expiresAt.getTime() <= now) throw new TokenExpiredError(token.expiresAt);
+  if (token.expiresAt && token.expiresAt.getTime() <= now)
+    throw new TokenExpiredError(token.expiresAt);
 }
 
 export function caHashOf(caDer: Buffer): string {
@@ -70,7 +79,8 @@ export function mintJwt(key: Buffer, expiresAtSeconds: number): string {
 export function verifyJwt(jwt: string, key: Buffer, now: number = Date.now()): string | undefined {
   if (jwt === '') return 'token validation failure, token is empty';
   const parts = jwt.split('.');
-  if (parts.length !== 3) return 'token validation failure, err: token is malformed: token contains an invalid number of segments';
+  if (parts.length !== 3)
+    return 'token validation failure, err: token is malformed: token contains an invalid number of segments';
   const [header, payload, signature] = parts as [string, string, string];
   let headerJson: { alg?: unknown };
   let claims: { exp?: unknown };

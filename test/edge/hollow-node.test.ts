@@ -33,8 +33,17 @@ const fast: NodeProfileInput = {
   },
 };
 
-async function startNode(f: HubFixture, name: string, profile: NodeProfileInput = fast, hubIndex = 0) {
-  const identity = await bootstrapIdentity({ certServerUrl: f.certServer.url, token: f.token, nodeName: name });
+async function startNode(
+  f: HubFixture,
+  name: string,
+  profile: NodeProfileInput = fast,
+  hubIndex = 0,
+) {
+  const identity = await bootstrapIdentity({
+    certServerUrl: f.certServer.url,
+    token: f.token,
+    nodeName: name,
+  });
   const wheel = new TimerWheel({ tickMs: 10 });
   wheels.push(wheel);
   const sink = new CountingSink();
@@ -84,7 +93,12 @@ describe('HollowNode against the embedded hub', () => {
     expect(lease.metadata.ownerReferences?.[0]?.uid).toBe(node.metadata.uid);
     await waitFor(
       'lease renewal',
-      () => (fixture!.store.get('leases', 'kube-node-lease', 'hollow-0-00000').spec as { renewTime: string }).renewTime !== firstRenew,
+      () =>
+        (
+          fixture!.store.get('leases', 'kube-node-lease', 'hollow-0-00000').spec as {
+            renewTime: string;
+          }
+        ).renewTime !== firstRenew,
     );
     // The node update pushed after registration was acked.
     expect(sink.counter('acksSent')).toBeGreaterThan(0);
@@ -94,7 +108,10 @@ describe('HollowNode against the embedded hub', () => {
     fixture = await startHubFixture();
     const { sink } = await startNode(fixture, 'hollow-0-00001');
     await waitFor('ready', () => sink.gauge('ready') === 1);
-    fixture.store.create('pods', pod('p1', 'hollow-0-00001', { initContainers: [{ name: 'init', image: 'busybox' }] }));
+    fixture.store.create(
+      'pods',
+      pod('p1', 'hollow-0-00001', { initContainers: [{ name: 'init', image: 'busybox' }] }),
+    );
     const running = await waitFor('pod running', () => {
       const p = fixture!.store.get('pods', 'default', 'p1');
       return (p.status as { phase?: string }).phase === 'Running' ? p : undefined;
@@ -120,9 +137,12 @@ describe('HollowNode against the embedded hub', () => {
       restartCount: 0,
       image: 'registry.k8s.io/pause:3.10',
     });
-    expect((status.containerStatuses[0]!.state as { running: { startedAt: string } }).running.startedAt).toBeDefined();
     expect(
-      (status.initContainerStatuses as Array<{ state: { terminated: { reason: string } } }>)[0]!.state.terminated.reason,
+      (status.containerStatuses[0]!.state as { running: { startedAt: string } }).running.startedAt,
+    ).toBeDefined();
+    expect(
+      (status.initContainerStatuses as Array<{ state: { terminated: { reason: string } } }>)[0]!
+        .state.terminated.reason,
     ).toBe('Completed');
     // The echo update after the status patch is acked but never answered by a second patch.
     await waitFor(
@@ -133,22 +153,31 @@ describe('HollowNode against the embedded hub', () => {
     );
     expect(sink.counter('podStatusPatches')).toBe(1);
     fixture.store.delete('pods', 'default', 'p1');
-    await waitFor('pod finalized', () => fixture!.store.tryGet('pods', 'default', 'p1') === undefined);
+    await waitFor(
+      'pod finalized',
+      () => fixture!.store.tryGet('pods', 'default', 'p1') === undefined,
+    );
     await waitFor('pod forgotten', () => sink.gauge('podsTracked') === 0);
     expect(sink.counter('podsDeleted')).toBe(1);
   });
 
   it('applies the crash-loop failure mode', async () => {
     fixture = await startHubFixture();
-    const { sink } = await startNode(fixture, 'hollow-0-00002', { ...fast, failures: { crashLoop: 1 } });
+    const { sink } = await startNode(fixture, 'hollow-0-00002', {
+      ...fast,
+      failures: { crashLoop: 1 },
+    });
     await waitFor('ready', () => sink.gauge('ready') === 1);
     fixture.store.create('pods', pod('crash', 'hollow-0-00002'));
     const p = await waitFor('status', () => {
       const obj = fixture!.store.get('pods', 'default', 'crash');
       return (obj.status as { containerStatuses?: unknown[] }).containerStatuses ? obj : undefined;
     });
-    const cs = (p.status as { containerStatuses: Array<{ state: { waiting?: { reason: string } }; ready: boolean }> })
-      .containerStatuses[0]!;
+    const cs = (
+      p.status as {
+        containerStatuses: Array<{ state: { waiting?: { reason: string } }; ready: boolean }>;
+      }
+    ).containerStatuses[0]!;
     expect(cs.state.waiting?.reason).toBe('CrashLoopBackOff');
     expect(cs.ready).toBe(false);
   });
@@ -158,7 +187,10 @@ describe('HollowNode against the embedded hub', () => {
     const { node, sink } = await startNode(fixture, 'hollow-0-00003');
     await waitFor('ready', () => sink.gauge('ready') === 1);
     node.dropConnection();
-    await waitFor('reconnected', () => sink.counter('reconnects') >= 1 && sink.gauge('ready') === 1);
+    await waitFor(
+      'reconnected',
+      () => sink.counter('reconnects') >= 1 && sink.gauge('ready') === 1,
+    );
     expect(sink.observations.get('reconnectToReadyMs')?.length).toBe(1);
     expect(sink.gauge('connected')).toBe(1);
   });

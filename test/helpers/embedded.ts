@@ -17,9 +17,13 @@ export interface HubFixture {
 let sharedCa: CertificateAuthority | undefined;
 
 /** A store, a CA, a certificate server and `count` hubs on loopback, with short intervals for tests. */
-export async function startHubFixture(hubOptions: Partial<HubOptions> = {}, count = 1): Promise<HubFixture> {
+export async function startHubFixture(
+  hubOptions: Partial<HubOptions> = {},
+  count = 1,
+): Promise<HubFixture> {
   const store = new MemoryObjectStore({ bookmarkIntervalMs: 0 });
-  for (const ns of ['default', 'kube-system', 'kube-node-lease', 'kubeedge']) store.create('namespaces', { metadata: { name: ns } });
+  for (const ns of ['default', 'kube-system', 'kube-node-lease', 'kubeedge'])
+    store.create('namespaces', { metadata: { name: ns } });
   sharedCa ??= await createCertificateAuthority();
   const ca = sharedCa;
   const certServer = new CertServer({ ca, store });
@@ -27,7 +31,16 @@ export async function startHubFixture(hubOptions: Partial<HubOptions> = {}, coun
   const syncTable = new ObjectSyncTable();
   const hubs: Hub[] = [];
   for (let i = 0; i < count; i++) {
-    const hub = new Hub({ store, ca, syncTable, instanceId: `cloudcore-${i}`, ackResendIntervalMs: 300, syncPeriodMs: 500, tickMs: 20, ...hubOptions });
+    const hub = new Hub({
+      store,
+      ca,
+      syncTable,
+      instanceId: `cloudcore-${i}`,
+      ackResendIntervalMs: 300,
+      syncPeriodMs: 500,
+      tickMs: 20,
+      ...hubOptions,
+    });
     await hub.start();
     hubs.push(hub);
   }

@@ -12,7 +12,8 @@ import {
 import { buildResourcePath, parseResourcePath } from '../../src/protocol/path.js';
 
 // Golden messages shaped as protocol.md §8 shows them.
-const keepalive = '{"header":{"msg_id":"7c1e","timestamp":1786010400000},"route":{"source":"websocket","group":"resource","operation":"keepalive","resource":"node"},"content":"ping"}';
+const keepalive =
+  '{"header":{"msg_id":"7c1e","timestamp":1786010400000},"route":{"source":"websocket","group":"resource","operation":"keepalive","resource":"node"},"content":"ping"}';
 const nodeInsertResponse =
   '{"header":{"msg_id":"c9d2","parent_msg_id":"a1f0","timestamp":1786010400180},"route":{"source":"edgecontroller","group":"resource","operation":"response","resource":"null/node/hollow-00001"},"content":{"Object":{"kind":"Node","apiVersion":"v1","metadata":{"name":"hollow-00001","uid":"5b8e","resourceVersion":"812345"}},"Err":null}}\n';
 const alreadyExists =
@@ -26,7 +27,14 @@ const deleteResponse =
 
 describe('codec', () => {
   it('decodes the §8 examples, trailing newline included, and re-encodes them losslessly', () => {
-    for (const text of [keepalive, nodeInsertResponse, alreadyExists, podPush, podpatchResponse, deleteResponse]) {
+    for (const text of [
+      keepalive,
+      nodeInsertResponse,
+      alreadyExists,
+      podPush,
+      podpatchResponse,
+      deleteResponse,
+    ]) {
       const msg = decodeMessage(text);
       expect(JSON.parse(encodeMessage(msg))).toEqual(JSON.parse(text));
     }
@@ -39,8 +47,13 @@ describe('codec', () => {
   it('accepts binary frames and reads only the first of two documents in a frame, as viaduct does', () => {
     const two = `${keepalive}\n${deleteResponse}`;
     expect(decodeMessage(Buffer.from(two)).route.operation).toBe('keepalive');
-    expect(decodeMessage(new Uint8Array(Buffer.from(keepalive)).buffer as ArrayBuffer).content).toBe('ping');
-    expect(decodeMessage([Buffer.from(keepalive.slice(0, 10)), Buffer.from(keepalive.slice(10))]).route.resource).toBe('node');
+    expect(
+      decodeMessage(new Uint8Array(Buffer.from(keepalive)).buffer as ArrayBuffer).content,
+    ).toBe('ping');
+    expect(
+      decodeMessage([Buffer.from(keepalive.slice(0, 10)), Buffer.from(keepalive.slice(10))]).route
+        .resource,
+    ).toBe('node');
   });
 
   it.each([
@@ -66,12 +79,22 @@ describe('codec', () => {
 describe('message builders', () => {
   it('builds the keepalive of §8.1 and requests with source edged, group meta', () => {
     const k = buildKeepalive(() => 42);
-    expect(k.route).toEqual({ source: 'websocket', group: 'resource', resource: 'node', operation: 'keepalive' });
+    expect(k.route).toEqual({
+      source: 'websocket',
+      group: 'resource',
+      resource: 'node',
+      operation: 'keepalive',
+    });
     expect(k.content).toBe('ping');
     expect(k.header.timestamp).toBe(42);
     expect(k.header.msg_id).toMatch(/^[0-9a-f-]{36}$/);
     const r = buildRequest('insert', 'null/node/n1', { metadata: { name: 'n1' } });
-    expect(r.route).toEqual({ source: 'edged', group: 'meta', operation: 'insert', resource: 'null/node/n1' });
+    expect(r.route).toEqual({
+      source: 'edged',
+      group: 'meta',
+      operation: 'insert',
+      resource: 'null/node/n1',
+    });
     expect(r.header.parent_msg_id).toBeUndefined();
     expect(() => buildRequest('ping' as 'insert', 'x/y', null)).toThrow(/reserved/);
   });
@@ -79,7 +102,12 @@ describe('message builders', () => {
   it('acks copy source, group and resource and point at the pushed message (§8.6)', () => {
     const ack = buildAck(decodeMessage(podPush));
     expect(ack.header.parent_msg_id).toBe('f7c8');
-    expect(ack.route).toEqual({ source: 'edgecontroller', group: 'resource', operation: 'response', resource: 'test-ns-1/pod/latency-pod-0' });
+    expect(ack.route).toEqual({
+      source: 'edgecontroller',
+      group: 'resource',
+      operation: 'response',
+      resource: 'test-ns-1/pod/latency-pod-0',
+    });
     expect(ack.content).toBe('OK');
   });
 
@@ -91,8 +119,12 @@ describe('message builders', () => {
       [deleteResponse, false],
       [keepalive, false],
     ];
-    for (const [text, expected] of cases) expect(needsAck(decodeMessage(text)), text).toBe(expected);
-    const del: BeehiveMessage = { ...decodeMessage(podPush), route: { ...decodeMessage(podPush).route, operation: 'delete' } };
+    for (const [text, expected] of cases)
+      expect(needsAck(decodeMessage(text)), text).toBe(expected);
+    const del: BeehiveMessage = {
+      ...decodeMessage(podPush),
+      route: { ...decodeMessage(podPush).route, operation: 'delete' },
+    };
     expect(needsAck(del)).toBe(true);
     expect(isResponse(decodeMessage(deleteResponse))).toBe(true);
   });
@@ -100,7 +132,9 @@ describe('message builders', () => {
   it('reads ObjectResp contents whether sent as an object or as a JSON string', () => {
     const resp = asObjectResponse(decodeMessage(alreadyExists).content);
     expect(resp?.Err?.ErrStatus.reason).toBe('AlreadyExists');
-    expect(asObjectResponse(JSON.stringify({ Object: { a: 1 }, Err: null }))?.Object).toEqual({ a: 1 });
+    expect(asObjectResponse(JSON.stringify({ Object: { a: 1 }, Err: null }))?.Object).toEqual({
+      a: 1,
+    });
     expect(asObjectResponse('OK')).toBeUndefined();
   });
 });
@@ -109,9 +143,21 @@ describe('resource paths', () => {
   it('builds and parses <ns>/<type>/<name> with null for cluster scope', () => {
     expect(buildResourcePath(undefined, 'node', 'n1')).toBe('null/node/n1');
     expect(buildResourcePath('kube-node-lease', 'lease', 'n1')).toBe('kube-node-lease/lease/n1');
-    expect(parseResourcePath('null/node/n1')).toEqual({ namespace: undefined, type: 'node', name: 'n1' });
-    expect(parseResourcePath('test-ns-1/podpatch/p')).toEqual({ namespace: 'test-ns-1', type: 'podpatch', name: 'p' });
-    expect(parseResourcePath('default/podstatus')).toEqual({ namespace: 'default', type: 'podstatus', name: undefined });
+    expect(parseResourcePath('null/node/n1')).toEqual({
+      namespace: undefined,
+      type: 'node',
+      name: 'n1',
+    });
+    expect(parseResourcePath('test-ns-1/podpatch/p')).toEqual({
+      namespace: 'test-ns-1',
+      type: 'podpatch',
+      name: 'p',
+    });
+    expect(parseResourcePath('default/podstatus')).toEqual({
+      namespace: 'default',
+      type: 'podstatus',
+      name: undefined,
+    });
     expect(parseResourcePath('node')).toBeUndefined();
     expect(parseResourcePath('/x')).toBeUndefined();
   });

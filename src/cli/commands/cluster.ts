@@ -16,10 +16,18 @@ export async function clusterHandler(args: ParsedArgs, out: Output): Promise<num
   });
   const info = cluster.info;
   if (args.json) out.data(JSON.stringify(info));
-  out.info(paint(out.color, 'bold', 'hollowfleet embedded control plane (a demo target and test fixture, not Kubernetes)'));
+  out.info(
+    paint(
+      out.color,
+      'bold',
+      'hollowfleet embedded control plane (a demo target and test fixture, not Kubernetes)',
+    ),
+  );
   out.info(`  kubeconfig     ${info.kubeconfig}`);
   out.info(`  API server     ${info.apiServer}`);
-  out.info(`  CloudCore      ${info.cloudcore}   (load balancer over ${info.hubAddresses.join(', ')})`);
+  out.info(
+    `  CloudCore      ${info.cloudcore}   (load balancer over ${info.hubAddresses.join(', ')})`,
+  );
   out.info(`  cert server    ${info.certServer}`);
   out.info(`  token file     ${info.tokenFile}`);
   out.info('');

@@ -18,13 +18,23 @@ export interface KubeconfigOptions {
 export function renderKubeconfig(options: KubeconfigOptions): string {
   const name = options.contextName ?? 'hollowfleet-embedded';
   const user: Record<string, string> = {};
-  if (options.clientCertPem) user['client-certificate-data'] = Buffer.from(options.clientCertPem).toString('base64');
-  if (options.clientKeyPem) user['client-key-data'] = Buffer.from(options.clientKeyPem).toString('base64');
+  if (options.clientCertPem)
+    user['client-certificate-data'] = Buffer.from(options.clientCertPem).toString('base64');
+  if (options.clientKeyPem)
+    user['client-key-data'] = Buffer.from(options.clientKeyPem).toString('base64');
   if (options.token) user.token = options.token;
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server, 'certificate-authority-data': Buffer.from(options.caPem).toString('base64') } }],
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: options.server,
+          'certificate-authority-data': Buffer.from(options.caPem).toString('base64'),
+        },
+      },
+    ],
     users: [{ name: `${name}-admin`, user }],
     contexts: [{ name, context: { cluster: name, user: `${name}-admin` } }],
     'current-context': name,

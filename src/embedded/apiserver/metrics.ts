@@ -5,8 +5,13 @@
  */
 import { Counter, Histogram, Registry } from 'prom-client';
 
-export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
-export const SLI_DURATION_BUCKETS = [0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
+export const REQUEST_DURATION_BUCKETS = [
+  0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45,
+  60,
+];
+export const SLI_DURATION_BUCKETS = [
+  0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60,
+];
 
 export interface RequestLabels {
   verb: string;
@@ -28,7 +33,16 @@ export class ApiServerMetrics {
     this.duration = new Histogram({
       name: 'apiserver_request_duration_seconds',
       help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
-      labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
+      labelNames: [
+        'verb',
+        'dry_run',
+        'group',
+        'version',
+        'resource',
+        'subresource',
+        'scope',
+        'component',
+      ],
       buckets: REQUEST_DURATION_BUCKETS,
       registers: [this.registry],
     });
@@ -42,7 +56,17 @@ export class ApiServerMetrics {
     this.total = new Counter({
       name: 'apiserver_request_total',
       help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
-      labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'],
+      labelNames: [
+        'verb',
+        'dry_run',
+        'group',
+        'version',
+        'resource',
+        'subresource',
+        'scope',
+        'component',
+        'code',
+      ],
       registers: [this.registry],
     });
   }

@@ -135,7 +135,8 @@ function addAt(doc: unknown, path: string, value: unknown): void {
   const { parent, last } = parentOf(doc, parsePointer(path), path);
   if (Array.isArray(parent)) {
     const index = last === '-' ? parent.length : Number(last);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new PatchError(`index out of range at "${path}"`);
+    if (!Number.isInteger(index) || index < 0 || index > parent.length)
+      throw new PatchError(`index out of range at "${path}"`);
     parent.splice(index, 0, value);
   } else (parent as Record<string, unknown>)[last] = value;
 }
@@ -144,11 +145,13 @@ function removeAt(doc: unknown, path: string): unknown {
   const { parent, last } = parentOf(doc, parsePointer(path), path);
   if (Array.isArray(parent)) {
     const index = Number(last);
-    if (!Number.isInteger(index) || index < 0 || index >= parent.length) throw new PatchError(`index out of range at "${path}"`);
+    if (!Number.isInteger(index) || index < 0 || index >= parent.length)
+      throw new PatchError(`index out of range at "${path}"`);
     return parent.splice(index, 1)[0];
   }
   const record = parent as Record<string, unknown>;
-  if (!(last in record)) throw new PatchError(`unable to remove nonexistent key: ${last}: missing value`);
+  if (!(last in record))
+    throw new PatchError(`unable to remove nonexistent key: ${last}: missing value`);
   const old = record[last];
   delete record[last];
   return old;

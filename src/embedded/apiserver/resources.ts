@@ -14,7 +14,16 @@ export interface ResourceInfo {
   verbs: string[];
 }
 
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const ALL_VERBS = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
 
 function r(
   group: string,
@@ -25,7 +34,17 @@ function r(
   subresources: string[] = [],
   shortNames: string[] = [],
 ): ResourceInfo {
-  return { group, version, kind, plural, singular: kind.toLowerCase(), namespaced, subresources, shortNames, verbs: ALL_VERBS };
+  return {
+    group,
+    version,
+    kind,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced,
+    subresources,
+    shortNames,
+    verbs: ALL_VERBS,
+  };
 }
 
 export const RESOURCES: readonly ResourceInfo[] = [
@@ -46,7 +65,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   r('batch', 'v1', 'Job', 'jobs', true, ['status']),
   r('reliablesyncs.kubeedge.io', 'v1alpha1', 'ObjectSync', 'objectsyncs', true, ['status']),
-  r('reliablesyncs.kubeedge.io', 'v1alpha1', 'ClusterObjectSync', 'clusterobjectsyncs', false, ['status']),
+  r('reliablesyncs.kubeedge.io', 'v1alpha1', 'ClusterObjectSync', 'clusterobjectsyncs', false, [
+    'status',
+  ]),
 ];
 
 const byPlural = new Map(RESOURCES.map((info) => [info.plural, info]));

@@ -40,7 +40,12 @@ export function parseLabelSelector(text: string | undefined): LabelRequirement[]
   for (const term of splitTerms(text)) {
     let m = /^([^\s!=()]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
     if (m) {
-      const values = new Set(m[3]!.split(',').map((v) => v.trim()).filter((v) => v !== ''));
+      const values = new Set(
+        m[3]!
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== ''),
+      );
       reqs.push({ op: m[2] as 'in' | 'notin', key: m[1]!, values });
       continue;
     }
@@ -64,7 +69,10 @@ export function parseLabelSelector(text: string | undefined): LabelRequirement[]
   return reqs;
 }
 
-export function matchesLabels(labels: Record<string, string> | undefined, reqs: LabelRequirement[]): boolean {
+export function matchesLabels(
+  labels: Record<string, string> | undefined,
+  reqs: LabelRequirement[],
+): boolean {
   for (const req of reqs) {
     const value = labels?.[req.key];
     switch (req.op) {

@@ -14,7 +14,13 @@ import { errors } from './errors.js';
 import { ApiServerMetrics } from './metrics.js';
 import { apiVersionOf, RESOURCES, resourceInfoIn, type ResourceInfo } from './resources.js';
 import type { MemoryObjectStore } from './store.js';
-import { ApiStatusError, type DeleteOptions, type KubeObject, type PatchType, type WatchEvent } from './store-api.js';
+import {
+  ApiStatusError,
+  type DeleteOptions,
+  type KubeObject,
+  type PatchType,
+  type WatchEvent,
+} from './store-api.js';
 import { toTable, wantsTable } from './table.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -75,7 +81,14 @@ export class EmbeddedApiServer {
   async start(): Promise<void> {
     const cert = await issueLoopbackServerCertificate(this.opts.ca);
     this.server = https.createServer(
-      { key: cert.keyPem, cert: cert.certPem, ca: this.opts.ca.certPem, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
+      {
+        key: cert.keyPem,
+        cert: cert.certPem,
+        ca: this.opts.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+      },
       (req, res) => void this.handle(req, res),
     );
     this.server.keepAliveTimeout = 60_000;
@@ -92,7 +105,9 @@ export class EmbeddedApiServer {
   async close(): Promise<void> {
     for (const stop of this.watchStops) stop();
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 
   private authenticated(req: IncomingMessage): boolean {
@@ -107,7 +122,14 @@ export class EmbeddedApiServer {
     this.requests++;
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'https://embedded');
-    let labels = { verb: req.method ?? 'GET', group: '', version: '', resource: '', subresource: '', scope: '' };
+    let labels = {
+      verb: req.method ?? 'GET',
+      group: '',
+      version: '',
+      resource: '',
+      subresource: '',
+      scope: '',
+    };
     let code = 200;
     try {
       if (!this.authenticated(req)) throw errors.unauthorized();
@@ -120,14 +142,25 @@ export class EmbeddedApiServer {
       labels = this.labels(req, url, route);
       code = await this.resource(route, req, res, url, labels.verb);
     } catch (err) {
-      const apiErr = err instanceof HttpError ? err.apiError : err instanceof ApiStatusError ? err : errors.internal(err instanceof Error ? err.message : String(err));
+      const apiErr =
+        err instanceof HttpError
+          ? err.apiError
+          : err instanceof ApiStatusError
+            ? err
+            : errors.internal(err instanceof Error ? err.message : String(err));
       code = apiErr.code;
       if (!res.headersSent) sendJson(res, apiErr.code, apiErr.status);
       else res.end();
     } finally {
       if (labels.resource) {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        if (labels.verb === 'WATCH') res.once('close', () => this.metrics.observe({ ...labels, code }, Number(process.hrtime.bigint() - started) / 1e9));
+        if (labels.verb === 'WATCH')
+          res.once('close', () =>
+            this.metrics.observe(
+              { ...labels, code },
+              Number(process.hrtime.bigint() - started) / 1e9,
+            ),
+          );
         else this.metrics.observe({ ...labels, code }, seconds);
       }
     }
@@ -149,7 +182,11 @@ export class EmbeddedApiServer {
         res.end(await this.metrics.text());
         return true;
       case '/api':
-        sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] });
+        sendJson(res, 200, {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+        });
         return true;
       case '/apis':
         sendJson(res, 200, groupList());
@@ -163,7 +200,8 @@ export class EmbeddedApiServer {
     if (m) {
       const group = m[1]!;
       const groupInfo = groupList().groups.find((g) => g.name === group);
-      if (!groupInfo) throw errors.notFoundPlain('the server could not find the requested resource');
+      if (!groupInfo)
+        throw errors.notFoundPlain('the server could not find the requested resource');
       if (!m[2]) sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo });
       else sendJson(res, 200, resourceList(group, m[2]));
       return true;
@@ -177,12 +215,16 @@ export class EmbeddedApiServer {
       sendJson(res, 200, openApiGroupVersion(oa[1]!));
       return true;
     }
-    if (path.startsWith('/openapi')) throw errors.notFoundPlain('the server could not find the requested resource');
+    if (path.startsWith('/openapi'))
+      throw errors.notFoundPlain('the server could not find the requested resource');
     return false;
   }
 
   private route(path: string): Route | undefined {
-    let parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    let parts = path
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
     let group: string;
     let version: string;
     if (parts[0] === 'api') {
@@ -209,21 +251,48 @@ export class EmbeddedApiServer {
     const info = resourceInfoIn(group, plural);
     if (!info || info.version !== version) return undefined;
     if (subresource && !info.subresources.includes(subresource)) return undefined;
-    return { info, namespace: info.namespaced ? namespace : undefined, name, subresource, legacyWatch };
+    return {
+      info,
+      namespace: info.namespaced ? namespace : undefined,
+      name,
+      subresource,
+      legacyWatch,
+    };
   }
 
   private labels(req: IncomingMessage, url: URL, route: Route) {
     const method = req.method ?? 'GET';
     let verb: string = method;
-    const isWatch = route.legacyWatch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    const isWatch =
+      route.legacyWatch ||
+      url.searchParams.get('watch') === 'true' ||
+      url.searchParams.get('watch') === '1';
     if (method === 'GET') verb = isWatch ? 'WATCH' : route.name ? 'GET' : 'LIST';
-    else if (method === 'PATCH' && (req.headers['content-type'] ?? '').startsWith('application/apply-patch')) verb = 'APPLY';
+    else if (
+      method === 'PATCH' &&
+      (req.headers['content-type'] ?? '').startsWith('application/apply-patch')
+    )
+      verb = 'APPLY';
     else if (method === 'DELETE' && !route.name) verb = 'DELETECOLLECTION';
-    const scope = route.name || method === 'POST' ? 'resource' : route.namespace ? 'namespace' : 'cluster';
-    return { verb, group: route.info.group, version: route.info.version, resource: route.info.plural, subresource: route.subresource ?? '', scope };
+    const scope =
+      route.name || method === 'POST' ? 'resource' : route.namespace ? 'namespace' : 'cluster';
+    return {
+      verb,
+      group: route.info.group,
+      version: route.info.version,
+      resource: route.info.plural,
+      subresource: route.subresource ?? '',
+      scope,
+    };
   }
 
-  private async resource(route: Route, req: IncomingMessage, res: ServerResponse, url: URL, verb: string): Promise<number> {
+  private async resource(
+    route: Route,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    verb: string,
+  ): Promise<number> {
     const store = this.opts.store;
     const { info, namespace, name, subresource } = route;
     const params = url.searchParams;
@@ -244,25 +313,44 @@ export class EmbeddedApiServer {
           meta.continue = result.continue;
           meta.remainingItemCount = result.remainingItemCount;
         }
-        if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(info.plural, result.items, meta));
-        return sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: meta, items: result.items });
+        if (wantsTable(req.headers.accept))
+          return sendJson(res, 200, toTable(info.plural, result.items, meta));
+        return sendJson(res, 200, {
+          kind: `${info.kind}List`,
+          apiVersion: apiVersionOf(info),
+          metadata: meta,
+          items: result.items,
+        });
       }
       case 'GET': {
-        const obj = subresource === 'scale' ? store.getScale(info.plural, namespace ?? '', name!) : store.get(info.plural, namespace, name!);
-        if (wantsTable(req.headers.accept) && !subresource) return sendJson(res, 200, toTable(info.plural, [obj], { resourceVersion: obj.metadata.resourceVersion }));
+        const obj =
+          subresource === 'scale'
+            ? store.getScale(info.plural, namespace ?? '', name!)
+            : store.get(info.plural, namespace, name!);
+        if (wantsTable(req.headers.accept) && !subresource)
+          return sendJson(
+            res,
+            200,
+            toTable(info.plural, [obj], { resourceVersion: obj.metadata.resourceVersion }),
+          );
         return sendJson(res, 200, obj);
       }
       case 'POST': {
         const body = await readObject(req);
         if (subresource === 'binding') {
-          const binding = { ...body, metadata: { ...(body.metadata ?? {}), name: name ?? body.metadata?.name, namespace } };
+          const binding = {
+            ...body,
+            metadata: { ...(body.metadata ?? {}), name: name ?? body.metadata?.name, namespace },
+          };
           return sendJson(res, 201, store.create('pods', binding, { subresource: 'binding' }));
         }
         if (name) throw errors.methodNotAllowed('POST is not allowed on a named resource');
         body.metadata ??= {};
         if (info.namespaced) {
           if (body.metadata.namespace && namespace && body.metadata.namespace !== namespace) {
-            throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+            throw errors.badRequest(
+              'the namespace of the provided object does not match the namespace sent on the request',
+            );
           }
           body.metadata.namespace = namespace ?? body.metadata.namespace;
         }
@@ -271,7 +359,8 @@ export class EmbeddedApiServer {
       }
       case 'PUT': {
         const body = await readObject(req);
-        if (body.metadata?.name && body.metadata.name !== name) throw errors.badRequest('the name of the object does not match the name on the URL');
+        if (body.metadata?.name && body.metadata.name !== name)
+          throw errors.badRequest('the name of the object does not match the name on the URL');
         body.metadata = { ...(body.metadata ?? {}), name, namespace };
         return sendJson(res, 200, store.update(info.plural, body, { subresource }));
       }
@@ -281,23 +370,49 @@ export class EmbeddedApiServer {
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
         if (verb === 'APPLY') {
           const applied = parseYaml(raw.toString('utf8')) as KubeObject;
-          if (!applied || typeof applied !== 'object') throw errors.badRequest('the apply patch is not an object');
-          return sendJson(res, 200, store.apply(info.plural, namespace, name!, applied, params.get('fieldManager') ?? 'unknown'));
+          if (!applied || typeof applied !== 'object')
+            throw errors.badRequest('the apply patch is not an object');
+          return sendJson(
+            res,
+            200,
+            store.apply(
+              info.plural,
+              namespace,
+              name!,
+              applied,
+              params.get('fieldManager') ?? 'unknown',
+            ),
+          );
         }
         const patchType: PatchType | undefined =
-          type === 'application/merge-patch+json' ? 'merge' : type === 'application/strategic-merge-patch+json' ? 'strategic' : type === 'application/json-patch+json' ? 'json' : undefined;
+          type === 'application/merge-patch+json'
+            ? 'merge'
+            : type === 'application/strategic-merge-patch+json'
+              ? 'strategic'
+              : type === 'application/json-patch+json'
+                ? 'json'
+                : undefined;
         if (!patchType) throw errors.unsupportedMediaType(type);
         const patch = parseJson(raw);
-        return sendJson(res, 200, store.patch(info.plural, namespace, name!, patchType, patch, { subresource }));
+        return sendJson(
+          res,
+          200,
+          store.patch(info.plural, namespace, name!, patchType, patch, { subresource }),
+        );
       }
       case 'DELETE': {
         const raw = await readBody(req);
         const opts: DeleteOptions = raw.length > 0 ? (parseJson(raw) as DeleteOptions) : {};
-        if (params.has('gracePeriodSeconds')) opts.gracePeriodSeconds = Number(params.get('gracePeriodSeconds'));
-        if (params.has('propagationPolicy')) opts.propagationPolicy = params.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
+        if (params.has('gracePeriodSeconds'))
+          opts.gracePeriodSeconds = Number(params.get('gracePeriodSeconds'));
+        if (params.has('propagationPolicy'))
+          opts.propagationPolicy = params.get(
+            'propagationPolicy',
+          ) as DeleteOptions['propagationPolicy'];
         const deleted = store.delete(info.plural, namespace, name!, opts);
         // kube-apiserver answers 200 with the object while it is still being finalized, or a Success Status.
-        if (deleted.metadata.deletionTimestamp && store.tryGet(info.plural, namespace, name!)) return sendJson(res, 200, deleted);
+        if (deleted.metadata.deletionTimestamp && store.tryGet(info.plural, namespace, name!))
+          return sendJson(res, 200, deleted);
         return sendJson(res, 200, {
           kind: 'Status',
           apiVersion: 'v1',
@@ -319,7 +434,12 @@ export class EmbeddedApiServer {
             // already gone
           }
         }
-        return sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: {}, items });
+        return sendJson(res, 200, {
+          kind: `${info.kind}List`,
+          apiVersion: apiVersionOf(info),
+          metadata: {},
+          items,
+        });
       }
       default:
         throw errors.methodNotAllowed(`${verb} is not supported`);
@@ -331,14 +451,20 @@ export class EmbeddedApiServer {
     const options = {
       namespace: route.namespace,
       labelSelector: params.get('labelSelector') ?? undefined,
-      fieldSelector: params.get('fieldSelector') ?? (route.name ? `metadata.name=${route.name}` : undefined),
+      fieldSelector:
+        params.get('fieldSelector') ?? (route.name ? `metadata.name=${route.name}` : undefined),
       resourceVersion: params.get('resourceVersion') ?? undefined,
       allowWatchBookmarks: params.get('allowWatchBookmarks') === 'true',
     };
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
     res.flushHeaders();
     const write = (event: WatchEvent) => {
-      if (!res.writableEnded) res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+      if (!res.writableEnded)
+        res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
     };
     let watch: { stop(): void } | undefined;
     try {
@@ -367,7 +493,15 @@ export class EmbeddedApiServer {
   }
 }
 
-function groupList(): { kind: string; apiVersion: string; groups: Array<{ name: string; versions: Array<{ groupVersion: string; version: string }>; preferredVersion: { groupVersion: string; version: string } }> } {
+function groupList(): {
+  kind: string;
+  apiVersion: string;
+  groups: Array<{
+    name: string;
+    versions: Array<{ groupVersion: string; version: string }>;
+    preferredVersion: { groupVersion: string; version: string };
+  }>;
+} {
   const groups = new Map<string, string>();
   for (const info of RESOURCES) if (info.group !== '') groups.set(info.group, info.version);
   return {
@@ -404,8 +538,14 @@ function resourceList(group: string, version: string): Record<string, unknown> {
       });
     }
   }
-  if (resources.length === 0) throw errors.notFoundPlain('the server could not find the requested resource');
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  if (resources.length === 0)
+    throw errors.notFoundPlain('the server could not find the requested resource');
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }
 
 /**
@@ -417,7 +557,9 @@ function openApiRoot(): Record<string, unknown> {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const info of RESOURCES) {
     const gv = info.group === '' ? 'api/v1' : `apis/${info.group}/${info.version}`;
-    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${EMBEDDED_VERSION.gitCommit.slice(0, 16)}` };
+    paths[gv] = {
+      serverRelativeURL: `/openapi/v3/${gv}?hash=${EMBEDDED_VERSION.gitCommit.slice(0, 16)}`,
+    };
   }
   return { paths };
 }
@@ -436,17 +578,30 @@ function openApiGroupVersion(gv: string): Record<string, unknown> {
       ],
       responses: { '200': { description: 'OK' } },
       'x-kubernetes-action': 'patch',
-      'x-kubernetes-group-version-kind': { group: info.group, version: info.version, kind: info.kind },
+      'x-kubernetes-group-version-kind': {
+        group: info.group,
+        version: info.version,
+        kind: info.kind,
+      },
     };
     paths[prefix] = { patch: operation };
   }
-  if (Object.keys(paths).length === 0) throw errors.notFoundPlain('the server could not find the requested resource');
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: EMBEDDED_VERSION.gitVersion }, paths, components: { schemas: {} } };
+  if (Object.keys(paths).length === 0)
+    throw errors.notFoundPlain('the server could not find the requested resource');
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: EMBEDDED_VERSION.gitVersion },
+    paths,
+    components: { schemas: {} },
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): number {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
   return status;
 }
@@ -488,12 +643,15 @@ async function readObject(req: IncomingMessage): Promise<KubeObject> {
       reason: 'UnsupportedMediaType',
       code: 415,
       message:
-        'the embedded API server speaks JSON only, not protobuf; kubectl\'s typed `create <kind>` shortcuts send protobuf, so use `kubectl create -f` or `kubectl apply -f` with a manifest',
+        "the embedded API server speaks JSON only, not protobuf; kubectl's typed `create <kind>` shortcuts send protobuf, so use `kubectl create -f` or `kubectl apply -f` with a manifest",
     });
   }
   const raw = await readBody(req);
-  const value = type.includes('yaml') ? (parseYaml(raw.toString('utf8')) as unknown) : parseJson(raw);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw errors.badRequest('the request body is not an object');
+  const value = type.includes('yaml')
+    ? (parseYaml(raw.toString('utf8')) as unknown)
+    : parseJson(raw);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw errors.badRequest('the request body is not an object');
   return value as KubeObject;
 }
 

@@ -119,7 +119,11 @@ export interface Watch {
 export interface ObjectStore {
   /** Current value of the one monotonic resourceVersion counter. */
   currentResourceVersion(): string;
-  create(resource: string, obj: KubeObject, options?: { subresource?: string; dryRun?: boolean }): KubeObject;
+  create(
+    resource: string,
+    obj: KubeObject,
+    options?: { subresource?: string; dryRun?: boolean },
+  ): KubeObject;
   get(resource: string, namespace: string | undefined, name: string): KubeObject;
   /** Like get, but undefined instead of a NotFound error. */
   tryGet(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
@@ -134,6 +138,11 @@ export interface ObjectStore {
     options?: { subresource?: string },
   ): KubeObject;
   /** Returns the object as it is after the call: with deletionTimestamp set, or as it was when removed. */
-  delete(resource: string, namespace: string | undefined, name: string, options?: DeleteOptions): KubeObject;
+  delete(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+    options?: DeleteOptions,
+  ): KubeObject;
   watch(resource: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
 }

@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { errors } from './errors.js';
 import { jsonMergePatch, jsonPatch, PatchError, strategicMergePatch } from './patch.js';
 import { apiVersionOf, resourceInfo, type ResourceInfo } from './resources.js';
+import type { SelectorParseError } from './selectors.js';
 import {
   exactField,
   matchesFields,
   matchesLabels,
   parseFieldSelector,
   parseLabelSelector,
-  SelectorParseError,
   type FieldRequirement,
   type LabelRequirement,
 } from './selectors.js';
@@ -104,7 +104,8 @@ export class MemoryObjectStore implements ObjectStore {
 
   private info(resource: string): ResourceInfo {
     const info = resourceInfo(resource);
-    if (!info) throw errors.notFoundPlain(`the server could not find the requested resource (${resource})`);
+    if (!info)
+      throw errors.notFoundPlain(`the server could not find the requested resource (${resource})`);
     return info;
   }
 
@@ -145,14 +146,17 @@ export class MemoryObjectStore implements ObjectStore {
     const namespace = info.namespaced ? options.namespace : undefined;
     let keys: string[];
     const nodeName = resource === 'pods' ? exactField(fields, 'spec.nodeName') : undefined;
-    if (nodeName !== undefined && nodeName !== '') keys = [...(this.podsByNode.get(nodeName) ?? [])];
+    if (nodeName !== undefined && nodeName !== '')
+      keys = [...(this.podsByNode.get(nodeName) ?? [])];
     else keys = [...(this.objects.get(resource)?.keys() ?? [])];
     if (namespace) keys = keys.filter((k) => k.startsWith(`${namespace}/`));
     keys.sort();
     let startAfter: string | undefined;
     if (options.continue) {
       try {
-        const token = JSON.parse(Buffer.from(options.continue, 'base64url').toString('utf8')) as { start?: string };
+        const token = JSON.parse(Buffer.from(options.continue, 'base64url').toString('utf8')) as {
+          start?: string;
+        };
         if (typeof token.start !== 'string') throw new Error('no start');
         startAfter = token.start;
       } catch {
@@ -180,7 +184,9 @@ export class MemoryObjectStore implements ObjectStore {
     }
     const result: ListResult = { items, resourceVersion: String(this.rv) };
     if (more && lastKey !== undefined) {
-      result.continue = Buffer.from(JSON.stringify({ rv: this.rv, start: lastKey })).toString('base64url');
+      result.continue = Buffer.from(JSON.stringify({ rv: this.rv, start: lastKey })).toString(
+        'base64url',
+      );
       result.remainingItemCount = remaining;
     }
     void info;
@@ -191,7 +197,9 @@ export class MemoryObjectStore implements ObjectStore {
     try {
       return parseLabelSelector(selector);
     } catch (err) {
-      throw errors.badRequest(`unable to parse requirement: ${(err as SelectorParseError).message}`);
+      throw errors.badRequest(
+        `unable to parse requirement: ${(err as SelectorParseError).message}`,
+      );
     }
   }
 
@@ -205,10 +213,17 @@ export class MemoryObjectStore implements ObjectStore {
 
   // ---- writes --------------------------------------------------------------------------------
 
-  create(resource: string, input: KubeObject, options: { subresource?: string; dryRun?: boolean } = {}): KubeObject {
+  create(
+    resource: string,
+    input: KubeObject,
+    options: { subresource?: string; dryRun?: boolean } = {},
+  ): KubeObject {
     const info = this.info(resource);
     if (options.subresource === 'binding' && resource === 'pods') return this.bind(input);
-    if (options.subresource) throw errors.methodNotAllowed(`create is not supported on ${resource}/${options.subresource}`);
+    if (options.subresource)
+      throw errors.methodNotAllowed(
+        `create is not supported on ${resource}/${options.subresource}`,
+      );
     const obj = structuredClone(input);
     obj.metadata ??= {};
     const meta = obj.metadata;
@@ -217,7 +232,10 @@ export class MemoryObjectStore implements ObjectStore {
     this.validate(info, obj, name);
     const namespace = info.namespaced ? meta.namespace : undefined;
     if (info.namespaced) {
-      if (!namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (!namespace)
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       const ns = this.objects.get('namespaces')?.get(namespace);
       if (!ns) throw errors.notFound(this.info('namespaces'), namespace);
       if (ns.metadata.deletionTimestamp) {
@@ -261,7 +279,14 @@ export class MemoryObjectStore implements ObjectStore {
     status.phase ??= 'Pending';
     status.qosClass ??= qosClass(spec);
     if (spec.nodeName && !Array.isArray(status.conditions)) {
-      status.conditions = [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: this.timestamp() }];
+      status.conditions = [
+        {
+          type: 'PodScheduled',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: this.timestamp(),
+        },
+      ];
     }
   }
 
@@ -269,7 +294,9 @@ export class MemoryObjectStore implements ObjectStore {
     // TaintNodesByCondition admission: a new node starts with the not-ready taint until the node
     // lifecycle controller sees it Ready.
     const spec = (node.spec ??= {}) as Record<string, unknown>;
-    const taints = Array.isArray(spec.taints) ? (spec.taints as Array<Record<string, unknown>>) : [];
+    const taints = Array.isArray(spec.taints)
+      ? (spec.taints as Array<Record<string, unknown>>)
+      : [];
     if (!taints.some((t) => t.key === 'node.kubernetes.io/not-ready')) {
       spec.taints = [...taints, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }];
     }
@@ -278,7 +305,11 @@ export class MemoryObjectStore implements ObjectStore {
   private validate(info: ResourceInfo, obj: KubeObject, name: string): void {
     const causes: Array<{ field: string; message: string; reason?: string }> = [];
     if (!name) {
-      causes.push({ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
+      causes.push({
+        field: 'metadata.name',
+        message: 'Required value: name or generateName is required',
+        reason: 'FieldValueRequired',
+      });
     } else if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
       causes.push({
         field: 'metadata.name',
@@ -288,7 +319,11 @@ export class MemoryObjectStore implements ObjectStore {
     if (info.plural === 'pods') {
       const containers = (obj.spec as { containers?: unknown } | undefined)?.containers;
       if (!Array.isArray(containers) || containers.length === 0) {
-        causes.push({ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
+        causes.push({
+          field: 'spec.containers',
+          message: 'Required value',
+          reason: 'FieldValueRequired',
+        });
       }
     }
     if (causes.length > 0) throw errors.invalid(info, name, causes);
@@ -299,25 +334,50 @@ export class MemoryObjectStore implements ObjectStore {
     const name = binding.metadata?.name ?? '';
     const namespace = binding.metadata?.namespace;
     const target = (binding as { target?: { name?: string } }).target?.name;
-    if (!target) throw errors.invalid(info, name, [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }]);
+    if (!target)
+      throw errors.invalid(info, name, [
+        { field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' },
+      ]);
     const key = this.key(info, namespace, name);
     const current = this.objects.get('pods')?.get(key);
     if (!current) throw errors.notFound(info, name);
     const spec = current.spec as Record<string, unknown>;
     if (spec.nodeName) {
-      throw errors.conflict(info, name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
+      throw errors.conflict(
+        info,
+        name,
+        `pod ${name} is already assigned to node "${String(spec.nodeName)}"`,
+      );
     }
-    if (current.metadata.deletionTimestamp) throw errors.conflict(info, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    if (current.metadata.deletionTimestamp)
+      throw errors.conflict(
+        info,
+        name,
+        `pod ${name} is being deleted, cannot be assigned to a host`,
+      );
     const next = structuredClone(current);
     (next.spec as Record<string, unknown>).nodeName = target;
     const status = (next.status ??= {}) as Record<string, unknown>;
-    const conditions = Array.isArray(status.conditions) ? (status.conditions as Array<Record<string, unknown>>) : [];
+    const conditions = Array.isArray(status.conditions)
+      ? (status.conditions as Array<Record<string, unknown>>)
+      : [];
     status.conditions = [
       ...conditions.filter((c) => c.type !== 'PodScheduled'),
-      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: this.timestamp() },
+      {
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: this.timestamp(),
+      },
     ];
     this.commit('pods', key, next, current);
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject;
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      code: 201,
+    } as unknown as KubeObject;
   }
 
   update(resource: string, input: KubeObject, options: { subresource?: string } = {}): KubeObject {
@@ -329,17 +389,29 @@ export class MemoryObjectStore implements ObjectStore {
     if (!current) throw errors.notFound(info, name);
     if (options.subresource === 'scale') return this.updateScale(info, key, current, input);
     const wantedRv = input.metadata?.resourceVersion;
-    if (wantedRv && wantedRv !== current.metadata.resourceVersion) throw errors.conflict(info, name);
+    if (wantedRv && wantedRv !== current.metadata.resourceVersion)
+      throw errors.conflict(info, name);
     if (input.metadata?.uid && input.metadata.uid !== current.metadata.uid) {
-      throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${input.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw errors.conflict(
+        info,
+        name,
+        `Precondition failed: UID in precondition: ${input.metadata.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     return this.applyChange(info, key, current, structuredClone(input), options.subresource);
   }
 
-  private updateScale(info: ResourceInfo, key: string, current: KubeObject, input: KubeObject): KubeObject {
+  private updateScale(
+    info: ResourceInfo,
+    key: string,
+    current: KubeObject,
+    input: KubeObject,
+  ): KubeObject {
     const replicas = (input.spec as { replicas?: unknown } | undefined)?.replicas;
     if (typeof replicas !== 'number' || replicas < 0) {
-      throw errors.invalid(info, current.metadata.name ?? '', [{ field: 'spec.replicas', message: 'Invalid value: must be greater than or equal to 0' }]);
+      throw errors.invalid(info, current.metadata.name ?? '', [
+        { field: 'spec.replicas', message: 'Invalid value: must be greater than or equal to 0' },
+      ]);
     }
     const next = structuredClone(current);
     (next.spec as Record<string, unknown>).replicas = replicas;
@@ -372,7 +444,8 @@ export class MemoryObjectStore implements ObjectStore {
       else next = strategicMergePatch(base, patch) as KubeObject;
     } catch (err) {
       if (err instanceof PatchError) {
-        if (err.kind === 'test-failed') throw errors.invalid(info, name, [{ field: '', message: err.message }]);
+        if (err.kind === 'test-failed')
+          throw errors.invalid(info, name, [{ field: '', message: err.message }]);
         throw errors.invalid(info, name, [{ field: '', message: err.message }]);
       }
       throw err;
@@ -381,25 +454,47 @@ export class MemoryObjectStore implements ObjectStore {
       throw errors.badRequest('the patch removed the object metadata');
     }
     if (options.subresource === 'scale') return this.updateScale(info, key, current, next);
-    const patchMeta = (patch as { metadata?: { uid?: string; resourceVersion?: string } } | null)?.metadata;
+    const patchMeta = (patch as { metadata?: { uid?: string; resourceVersion?: string } } | null)
+      ?.metadata;
     if (patchType !== 'json' && patchMeta?.uid && patchMeta.uid !== current.metadata.uid) {
-      throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${patchMeta.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw errors.conflict(
+        info,
+        name,
+        `Precondition failed: UID in precondition: ${patchMeta.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
-    if (patchType !== 'json' && patchMeta?.resourceVersion && patchMeta.resourceVersion !== current.metadata.resourceVersion) {
+    if (
+      patchType !== 'json' &&
+      patchMeta?.resourceVersion &&
+      patchMeta.resourceVersion !== current.metadata.resourceVersion
+    ) {
       throw errors.conflict(info, name);
     }
     return this.applyChange(info, key, current, next, options.subresource);
   }
 
   /** Server-side apply, simplified: create when missing, otherwise a merge patch of the applied config. */
-  apply(resource: string, namespace: string | undefined, name: string, applied: KubeObject, fieldManager: string): KubeObject {
+  apply(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+    applied: KubeObject,
+    fieldManager: string,
+  ): KubeObject {
     const info = this.info(resource);
     const existing = this.tryGet(resource, namespace, name);
     const obj = structuredClone(applied);
     obj.metadata ??= {};
     obj.metadata.name = name;
     if (info.namespaced) obj.metadata.namespace = namespace;
-    const managed = [{ manager: fieldManager, operation: 'Apply', apiVersion: apiVersionOf(info), time: this.timestamp() }];
+    const managed = [
+      {
+        manager: fieldManager,
+        operation: 'Apply',
+        apiVersion: apiVersionOf(info),
+        time: this.timestamp(),
+      },
+    ];
     if (!existing) {
       obj.metadata.managedFields = managed;
       return this.create(resource, obj);
@@ -408,7 +503,13 @@ export class MemoryObjectStore implements ObjectStore {
     return this.patch(resource, namespace, name, 'merge', obj);
   }
 
-  private applyChange(info: ResourceInfo, key: string, current: KubeObject, next: KubeObject, subresource: string | undefined): KubeObject {
+  private applyChange(
+    info: ResourceInfo,
+    key: string,
+    current: KubeObject,
+    next: KubeObject,
+    subresource: string | undefined,
+  ): KubeObject {
     const hasStatus = info.subresources.includes('status');
     let merged: KubeObject;
     if (subresource === 'status') {
@@ -417,7 +518,9 @@ export class MemoryObjectStore implements ObjectStore {
       // Only labels/annotations are ignored on status writes; everything else in metadata stays.
       merged.metadata = meta;
     } else if (subresource) {
-      throw errors.methodNotAllowed(`${info.plural}/${subresource} does not support this operation`);
+      throw errors.methodNotAllowed(
+        `${info.plural}/${subresource} does not support this operation`,
+      );
     } else {
       merged = next;
       if (hasStatus && info.plural !== 'namespaces') merged.status = current.status;
@@ -432,22 +535,38 @@ export class MemoryObjectStore implements ObjectStore {
         merged.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
         merged.metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
       }
-      if (current.metadata.generation !== undefined) merged.metadata.generation = current.metadata.generation;
+      if (current.metadata.generation !== undefined)
+        merged.metadata.generation = current.metadata.generation;
       if (info.plural === 'pods') {
         const oldNode = (current.spec as { nodeName?: string }).nodeName;
         const newNode = (merged.spec as { nodeName?: string } | undefined)?.nodeName;
         if (oldNode !== newNode && oldNode) {
-          throw errors.invalid(info, current.metadata.name ?? '', [{ field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' }]);
+          throw errors.invalid(info, current.metadata.name ?? '', [
+            {
+              field: 'spec',
+              message:
+                'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+            },
+          ]);
         }
       }
     }
     merged.apiVersion = current.apiVersion;
     merged.kind = current.kind;
-    if (specOf(merged) !== specOf(current)) merged.metadata.generation = (current.metadata.generation ?? 0) + 1;
-    if (JSON.stringify(merged) === JSON.stringify({ ...current, metadata: { ...current.metadata } })) return current;
+    if (specOf(merged) !== specOf(current))
+      merged.metadata.generation = (current.metadata.generation ?? 0) + 1;
+    if (
+      JSON.stringify(merged) === JSON.stringify({ ...current, metadata: { ...current.metadata } })
+    )
+      return current;
     // A pending deletion completes when the last finalizer is removed.
     const finalizers = merged.metadata.finalizers;
-    if (merged.metadata.deletionTimestamp && (!finalizers || finalizers.length === 0) && info.plural !== 'pods' && info.plural !== 'namespaces') {
+    if (
+      merged.metadata.deletionTimestamp &&
+      (!finalizers || finalizers.length === 0) &&
+      info.plural !== 'pods' &&
+      info.plural !== 'namespaces'
+    ) {
       merged.metadata.resourceVersion = String(++this.rv);
       this.removeKey(info.plural, key, merged);
       return merged;
@@ -455,24 +574,42 @@ export class MemoryObjectStore implements ObjectStore {
     return this.commit(info.plural, key, merged, current);
   }
 
-  private commit(resource: string, key: string, next: KubeObject, previous: KubeObject): KubeObject {
+  private commit(
+    resource: string,
+    key: string,
+    next: KubeObject,
+    previous: KubeObject,
+  ): KubeObject {
     next.metadata.resourceVersion = String(++this.rv);
     this.store(resource, key, next, previous);
     this.record(resource, 'MODIFIED', next, previous);
     return next;
   }
 
-  delete(resource: string, namespace: string | undefined, name: string, options: DeleteOptions = {}): KubeObject {
+  delete(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+  ): KubeObject {
     const info = this.info(resource);
     const key = this.key(info, info.namespaced ? namespace : undefined, name);
     const current = this.objects.get(resource)?.get(key);
     if (!current) throw errors.notFound(info, name);
     const pre = options.preconditions;
     if (pre?.uid && pre.uid !== current.metadata.uid) {
-      throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw errors.conflict(
+        info,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw errors.conflict(info, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      throw errors.conflict(
+        info,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     if (resource === 'namespaces') {
       if (current.metadata.deletionTimestamp) return current;
@@ -484,13 +621,23 @@ export class MemoryObjectStore implements ObjectStore {
     const finalizers = current.metadata.finalizers ?? [];
     if (resource === 'pods') {
       const spec = current.spec as { nodeName?: string; terminationGracePeriodSeconds?: number };
-      const grace = options.gracePeriodSeconds ?? current.metadata.deletionGracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+      const grace =
+        options.gracePeriodSeconds ??
+        current.metadata.deletionGracePeriodSeconds ??
+        spec.terminationGracePeriodSeconds ??
+        30;
       const phase = (current.status as { phase?: string } | undefined)?.phase;
       const terminal = phase === 'Succeeded' || phase === 'Failed';
       if (spec.nodeName && grace > 0 && !terminal) {
-        if (current.metadata.deletionTimestamp && (current.metadata.deletionGracePeriodSeconds ?? Infinity) <= grace) return current;
+        if (
+          current.metadata.deletionTimestamp &&
+          (current.metadata.deletionGracePeriodSeconds ?? Infinity) <= grace
+        )
+          return current;
         const next = structuredClone(current);
-        next.metadata.deletionTimestamp = new Date(this.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        next.metadata.deletionTimestamp = new Date(this.now() + grace * 1000)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z');
         next.metadata.deletionGracePeriodSeconds = grace;
         return this.commit(resource, key, next, current);
       }
@@ -502,18 +649,28 @@ export class MemoryObjectStore implements ObjectStore {
       next.metadata.deletionGracePeriodSeconds = 0;
       return this.commit(resource, key, next, current);
     }
-    const removed = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } };
+    const removed = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.rv) },
+    };
     this.removeKey(resource, key, removed);
     return removed;
   }
 
   /** Removes an object at once, whatever its finalizers or deletion grace (namespace controller, pod GC). */
-  forceRemove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  forceRemove(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined {
     const info = this.info(resource);
     const key = this.key(info, info.namespaced ? namespace : undefined, name);
     const current = this.objects.get(resource)?.get(key);
     if (!current) return undefined;
-    const removed = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } };
+    const removed = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.rv) },
+    };
     this.removeKey(resource, key, removed);
     return removed;
   }
@@ -526,12 +683,21 @@ export class MemoryObjectStore implements ObjectStore {
     this.record(resource, 'DELETED', removed, previous);
   }
 
-  private store(resource: string, key: string, obj: KubeObject, previous: KubeObject | undefined): void {
+  private store(
+    resource: string,
+    key: string,
+    obj: KubeObject,
+    previous: KubeObject | undefined,
+  ): void {
     this.bucket(resource).set(key, obj);
     if (resource === 'pods') this.indexPod(key, previous, obj);
   }
 
-  private indexPod(key: string, previous: KubeObject | undefined, next: KubeObject | undefined): void {
+  private indexPod(
+    key: string,
+    previous: KubeObject | undefined,
+    next: KubeObject | undefined,
+  ): void {
     const oldNode = (previous?.spec as { nodeName?: string } | undefined)?.nodeName;
     const newNode = (next?.spec as { nodeName?: string } | undefined)?.nodeName;
     if (oldNode === newNode) return;
@@ -552,8 +718,19 @@ export class MemoryObjectStore implements ObjectStore {
 
   // ---- watch ---------------------------------------------------------------------------------
 
-  private record(resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject, previous: KubeObject | undefined): void {
-    const entry: HistoryEntry = { rv: Number(object.metadata.resourceVersion), resource, type, object, previous };
+  private record(
+    resource: string,
+    type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    object: KubeObject,
+    previous: KubeObject | undefined,
+  ): void {
+    const entry: HistoryEntry = {
+      rv: Number(object.metadata.resourceVersion),
+      resource,
+      type,
+      object,
+      previous,
+    };
     const capacity = this.history.length;
     const index = (this.historyStart + this.historyCount) % capacity;
     this.history[index] = entry;
@@ -572,7 +749,8 @@ export class MemoryObjectStore implements ObjectStore {
         const newNode = (entry.object.spec as { nodeName?: string } | undefined)?.nodeName;
         const targets = new Set<Watcher>();
         if (newNode) for (const w of byNode.get(newNode) ?? []) targets.add(w);
-        if (oldNode && oldNode !== newNode) for (const w of byNode.get(oldNode) ?? []) targets.add(w);
+        if (oldNode && oldNode !== newNode)
+          for (const w of byNode.get(oldNode) ?? []) targets.add(w);
         for (const w of targets) this.deliver(w, entry);
       }
     }
@@ -589,7 +767,8 @@ export class MemoryObjectStore implements ObjectStore {
     if (w.stopped) return;
     let type: WatchEventType | undefined;
     if (entry.type === 'ADDED') type = this.matches(w, entry.object) ? 'ADDED' : undefined;
-    else if (entry.type === 'DELETED') type = this.matches(w, entry.previous ?? entry.object) ? 'DELETED' : undefined;
+    else if (entry.type === 'DELETED')
+      type = this.matches(w, entry.previous ?? entry.object) ? 'DELETED' : undefined;
     else {
       const before = this.matches(w, entry.previous);
       const after = this.matches(w, entry.object);
@@ -652,8 +831,13 @@ export class MemoryObjectStore implements ObjectStore {
         if (entry.rv > from && entry.resource === resource) this.deliver(watcher, entry);
       }
     } else {
-      const current = this.list(resource, { namespace: watcher.namespace, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector });
-      for (const obj of current.items) this.pending.push({ watcher, event: { type: 'ADDED', object: obj } });
+      const current = this.list(resource, {
+        namespace: watcher.namespace,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+      });
+      for (const obj of current.items)
+        this.pending.push({ watcher, event: { type: 'ADDED', object: obj } });
     }
     this.register(watcher);
     this.drain();
@@ -703,12 +887,20 @@ export class MemoryObjectStore implements ObjectStore {
     const rv = String(this.rv);
     const targets: Watcher[] = [];
     for (const set of this.watchers.values()) for (const w of set) if (w.bookmarks) targets.push(w);
-    for (const byNode of this.nodeWatchers.values()) for (const set of byNode.values()) for (const w of set) if (w.bookmarks) targets.push(w);
+    for (const byNode of this.nodeWatchers.values())
+      for (const set of byNode.values()) for (const w of set) if (w.bookmarks) targets.push(w);
     for (const w of targets) {
       const info = resourceInfo(w.resource)!;
       this.pending.push({
         watcher: w,
-        event: { type: 'BOOKMARK', object: { apiVersion: apiVersionOf(info), kind: info.kind, metadata: { resourceVersion: rv } } },
+        event: {
+          type: 'BOOKMARK',
+          object: {
+            apiVersion: apiVersionOf(info),
+            kind: info.kind,
+            metadata: { resourceVersion: rv },
+          },
+        },
       });
     }
     this.drain();
@@ -739,7 +931,9 @@ function scaleOf(obj: KubeObject): KubeObject {
 }
 
 function qosClass(spec: Record<string, unknown>): string {
-  const containers = Array.isArray(spec.containers) ? (spec.containers as Array<{ resources?: { requests?: object; limits?: object } }>) : [];
+  const containers = Array.isArray(spec.containers)
+    ? (spec.containers as Array<{ resources?: { requests?: object; limits?: object } }>)
+    : [];
   let any = false;
   for (const c of containers) {
     if (c.resources?.requests && Object.keys(c.resources.requests).length > 0) any = true;
@@ -751,7 +945,8 @@ function qosClass(spec: Record<string, unknown>): string {
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export function randomSuffix(length = 5): string {
   let s = '';
-  for (let i = 0; i < length; i++) s += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
+  for (let i = 0; i < length; i++)
+    s += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
   return s;
 }
 

@@ -23,45 +23,95 @@ function age(created: string | undefined, now: number): string {
   return `${Math.floor(h / 24)}d`;
 }
 
-const nameCol: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name', priority: 0 };
+const nameCol: Column = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: 'Name',
+  priority: 0,
+};
 const ageCol: Column = { name: 'Age', type: 'string', description: 'Age', priority: 0 };
 
 function podRow(p: KubeObject, now: number): unknown[] {
-  const status = (p.status ?? {}) as { phase?: string; containerStatuses?: Array<{ ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string } } }> };
+  const status = (p.status ?? {}) as {
+    phase?: string;
+    containerStatuses?: Array<{
+      ready?: boolean;
+      restartCount?: number;
+      state?: { waiting?: { reason?: string } };
+    }>;
+  };
   const containers = ((p.spec as { containers?: unknown[] } | undefined)?.containers ?? []).length;
   const cs = status.containerStatuses ?? [];
   const ready = cs.filter((c) => c.ready).length;
   const restarts = cs.reduce((n, c) => n + (c.restartCount ?? 0), 0);
   const waiting = cs.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
-  const phase = p.metadata.deletionTimestamp ? 'Terminating' : (waiting ?? status.phase ?? 'Unknown');
+  const phase = p.metadata.deletionTimestamp
+    ? 'Terminating'
+    : (waiting ?? status.phase ?? 'Unknown');
   const node = (p.spec as { nodeName?: string } | undefined)?.nodeName ?? '<none>';
-  return [p.metadata.name, `${ready}/${containers}`, phase, restarts, age(p.metadata.creationTimestamp, now), node];
+  return [
+    p.metadata.name,
+    `${ready}/${containers}`,
+    phase,
+    restarts,
+    age(p.metadata.creationTimestamp, now),
+    node,
+  ];
 }
 
 function nodeRow(n: KubeObject, now: number): unknown[] {
-  const status = (n.status ?? {}) as { conditions?: Array<{ type: string; status: string }>; nodeInfo?: { kubeletVersion?: string } };
+  const status = (n.status ?? {}) as {
+    conditions?: Array<{ type: string; status: string }>;
+    nodeInfo?: { kubeletVersion?: string };
+  };
   const ready = status.conditions?.find((c) => c.type === 'Ready');
-  let state = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
-  if ((n.spec as { unschedulable?: boolean } | undefined)?.unschedulable) state += ',SchedulingDisabled';
+  let state =
+    ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  if ((n.spec as { unschedulable?: boolean } | undefined)?.unschedulable)
+    state += ',SchedulingDisabled';
   const roles = Object.keys(n.metadata.labels ?? {})
     .filter((k) => k.startsWith('node-role.kubernetes.io/'))
     .map((k) => k.slice('node-role.kubernetes.io/'.length))
     .sort()
     .join(',');
-  return [n.metadata.name, state, roles || '<none>', age(n.metadata.creationTimestamp, now), status.nodeInfo?.kubeletVersion ?? ''];
+  return [
+    n.metadata.name,
+    state,
+    roles || '<none>',
+    age(n.metadata.creationTimestamp, now),
+    status.nodeInfo?.kubeletVersion ?? '',
+  ];
 }
 
 function deploymentRow(d: KubeObject, now: number): unknown[] {
   const spec = (d.spec ?? {}) as { replicas?: number };
-  const st = (d.status ?? {}) as { readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
-  return [d.metadata.name, `${st.readyReplicas ?? 0}/${spec.replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, age(d.metadata.creationTimestamp, now)];
+  const st = (d.status ?? {}) as {
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+  };
+  return [
+    d.metadata.name,
+    `${st.readyReplicas ?? 0}/${spec.replicas ?? 0}`,
+    st.updatedReplicas ?? 0,
+    st.availableReplicas ?? 0,
+    age(d.metadata.creationTimestamp, now),
+  ];
 }
 
 function namespaceRow(ns: KubeObject, now: number): unknown[] {
-  return [ns.metadata.name, (ns.status as { phase?: string } | undefined)?.phase ?? 'Active', age(ns.metadata.creationTimestamp, now)];
+  return [
+    ns.metadata.name,
+    (ns.status as { phase?: string } | undefined)?.phase ?? 'Active',
+    age(ns.metadata.creationTimestamp, now),
+  ];
 }
 
-const LAYOUTS: Record<string, { columns: Column[]; row: (o: KubeObject, now: number) => unknown[] }> = {
+const LAYOUTS: Record<
+  string,
+  { columns: Column[]; row: (o: KubeObject, now: number) => unknown[] }
+> = {
   pods: {
     columns: [
       nameCol,
@@ -93,15 +143,30 @@ const LAYOUTS: Record<string, { columns: Column[]; row: (o: KubeObject, now: num
     ],
     row: deploymentRow,
   },
-  namespaces: { columns: [nameCol, { name: 'Status', type: 'string', description: 'phase', priority: 0 }, ageCol], row: namespaceRow },
+  namespaces: {
+    columns: [
+      nameCol,
+      { name: 'Status', type: 'string', description: 'phase', priority: 0 },
+      ageCol,
+    ],
+    row: namespaceRow,
+  },
 };
 
 export function wantsTable(accept: string | undefined): boolean {
   return accept !== undefined && /as=Table/.test(accept);
 }
 
-export function toTable(resource: string, objects: KubeObject[], listMeta: Record<string, unknown>, now = Date.now()): Record<string, unknown> {
-  const layout = LAYOUTS[resource] ?? { columns: [nameCol, ageCol], row: (o: KubeObject, t: number) => [o.metadata.name, age(o.metadata.creationTimestamp, t)] };
+export function toTable(
+  resource: string,
+  objects: KubeObject[],
+  listMeta: Record<string, unknown>,
+  now = Date.now(),
+): Record<string, unknown> {
+  const layout = LAYOUTS[resource] ?? {
+    columns: [nameCol, ageCol],
+    row: (o: KubeObject, t: number) => [o.metadata.name, age(o.metadata.creationTimestamp, t)],
+  };
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -2,7 +2,12 @@
  * EMBEDDED CONTROL PLANE ONLY. Starts the stand-ins for kube-scheduler and kube-controller-manager.
  */
 import type { MemoryObjectStore } from '../apiserver/store.js';
-import { GarbageCollector, NamespaceController, NodeLifecycleController, type LifecycleOptions } from './lifecycle.js';
+import {
+  GarbageCollector,
+  NamespaceController,
+  NodeLifecycleController,
+  type LifecycleOptions,
+} from './lifecycle.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { WorkloadControllers } from './workloads.js';
 
@@ -17,13 +22,24 @@ export interface Controllers {
   stop(): void;
 }
 
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'kubeedge'];
+export const SYSTEM_NAMESPACES = [
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+  'kubeedge',
+];
 
 export function ensureSystemNamespaces(store: MemoryObjectStore): void {
-  for (const name of SYSTEM_NAMESPACES) if (!store.tryGet('namespaces', undefined, name)) store.create('namespaces', { metadata: { name } });
+  for (const name of SYSTEM_NAMESPACES)
+    if (!store.tryGet('namespaces', undefined, name))
+      store.create('namespaces', { metadata: { name } });
 }
 
-export function startControllers(store: MemoryObjectStore, options: ControllerOptions = {}): Controllers {
+export function startControllers(
+  store: MemoryObjectStore,
+  options: ControllerOptions = {},
+): Controllers {
   ensureSystemNamespaces(store);
   const scheduler = new Scheduler(store, options.scheduler);
   const workloads = new WorkloadControllers(store);
@@ -41,4 +57,10 @@ export function startControllers(store: MemoryObjectStore, options: ControllerOp
   };
 }
 
-export { Scheduler, NodeLifecycleController, NamespaceController, GarbageCollector, WorkloadControllers };
+export {
+  Scheduler,
+  NodeLifecycleController,
+  NamespaceController,
+  GarbageCollector,
+  WorkloadControllers,
+};

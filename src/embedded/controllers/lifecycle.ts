@@ -69,7 +69,8 @@ export class NodeLifecycleController {
       const name = node.metadata.name ?? '';
       const lease = this.store.tryGet('leases', 'kube-node-lease', name);
       const renew = (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
-      const conditions = ((node.status as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
+      const conditions = ((node.status as { conditions?: Condition[] } | undefined)?.conditions ??
+        []) as Condition[];
       const heartbeat = Math.max(
         renew ? Date.parse(renew) : 0,
         ...conditions.map((c) => (c.lastHeartbeatTime ? Date.parse(c.lastHeartbeatTime) : 0)),
@@ -81,10 +82,23 @@ export class NodeLifecycleController {
       const updated = conditions.map((c) =>
         c.status === 'Unknown'
           ? c
-          : { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: t },
+          : {
+              ...c,
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastTransitionTime: t,
+            },
       );
       try {
-        this.store.patch('nodes', undefined, name, 'merge', { status: { conditions: updated } }, { subresource: 'status' });
+        this.store.patch(
+          'nodes',
+          undefined,
+          name,
+          'merge',
+          { status: { conditions: updated } },
+          { subresource: 'status' },
+        );
       } catch {
         // node deleted meanwhile
       }
@@ -94,21 +108,33 @@ export class NodeLifecycleController {
   private reconcileTaints(name: string): void {
     const node = this.store.tryGet('nodes', undefined, name);
     if (!node) return;
-    const ready = ((node.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
-    const taints = (((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[]).filter(
-      (t) => t.key !== NOT_READY && t.key !== UNREACHABLE,
-    );
+    const ready = (
+      (node.status as { conditions?: Condition[] } | undefined)?.conditions ?? []
+    ).find((c) => c.type === 'Ready');
+    const taints = (
+      ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[]
+    ).filter((t) => t.key !== NOT_READY && t.key !== UNREACHABLE);
     const t = nowIso();
     if (ready?.status === 'Unknown') {
-      taints.push({ key: UNREACHABLE, effect: 'NoSchedule', timeAdded: t }, { key: UNREACHABLE, effect: 'NoExecute', timeAdded: t });
+      taints.push(
+        { key: UNREACHABLE, effect: 'NoSchedule', timeAdded: t },
+        { key: UNREACHABLE, effect: 'NoExecute', timeAdded: t },
+      );
     } else if (ready?.status !== 'True') {
-      taints.push({ key: NOT_READY, effect: 'NoSchedule', timeAdded: t }, { key: NOT_READY, effect: 'NoExecute', timeAdded: t });
+      taints.push(
+        { key: NOT_READY, effect: 'NoSchedule', timeAdded: t },
+        { key: NOT_READY, effect: 'NoExecute', timeAdded: t },
+      );
     }
     const before = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[];
-    const same = before.length === taints.length && before.every((b) => taints.some((a) => a.key === b.key && a.effect === b.effect));
+    const same =
+      before.length === taints.length &&
+      before.every((b) => taints.some((a) => a.key === b.key && a.effect === b.effect));
     if (same) return;
     try {
-      this.store.patch('nodes', undefined, name, 'merge', { spec: { taints: taints.length > 0 ? taints : null } });
+      this.store.patch('nodes', undefined, name, 'merge', {
+        spec: { taints: taints.length > 0 ? taints : null },
+      });
     } catch {
       // deleted meanwhile
     }
@@ -122,7 +148,9 @@ export class NamespaceController {
   private readonly terminating = new Set<string>();
 
   constructor(
-    private readonly store: ObjectStore & { forceRemove?(resource: string, namespace: string | undefined, name: string): unknown },
+    private readonly store: ObjectStore & {
+      forceRemove?(resource: string, namespace: string | undefined, name: string): unknown;
+    },
     private readonly options: LifecycleOptions = {},
   ) {}
 
@@ -176,7 +204,9 @@ export class NamespaceController {
     if (now < deadline) return;
     const nodeName = (obj.spec as { nodeName?: string } | undefined)?.nodeName;
     const node = nodeName ? this.store.tryGet('nodes', undefined, nodeName) : undefined;
-    const ready = ((node?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
+    const ready = (
+      (node?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []
+    ).find((c) => c.type === 'Ready');
     if (!node || ready?.status !== 'True') this.store.forceRemove?.('pods', namespace, name ?? '');
   }
 }
@@ -191,10 +221,19 @@ export class GarbageCollector {
   }
 
   start(): void {
-    for (const resource of ['deployments', 'replicasets', 'replicationcontrollers', 'jobs', 'nodes']) {
+    for (const resource of [
+      'deployments',
+      'replicasets',
+      'replicationcontrollers',
+      'jobs',
+      'nodes',
+    ]) {
       this.watches.push(
         this.store.watch(resource, {}, (e) => {
-          if (e.type === 'DELETED') this.queue.add(`${e.object.metadata.namespace ?? ''}|${e.object.metadata.uid ?? ''}|${resource}`);
+          if (e.type === 'DELETED')
+            this.queue.add(
+              `${e.object.metadata.namespace ?? ''}|${e.object.metadata.uid ?? ''}|${resource}`,
+            );
         }),
       );
     }

@@ -5,7 +5,15 @@
  * default-scheduler does.
  */
 import type { KubeObject, ObjectStore, Watch, WatchEvent } from '../apiserver/store-api.js';
-import { isPodTerminal, objectKey, parseBytes, parseCpuMilli, recordEvent, splitKey, nowIso } from './util.js';
+import {
+  isPodTerminal,
+  objectKey,
+  parseBytes,
+  parseCpuMilli,
+  recordEvent,
+  splitKey,
+  nowIso,
+} from './util.js';
 
 export interface SchedulerOptions {
   /** Bindings per second (token bucket). */
@@ -86,7 +94,10 @@ export class Scheduler {
       this.nodeListDirty = true;
       return;
     }
-    const status = (n.status ?? {}) as { allocatable?: Record<string, string>; conditions?: Array<{ type: string; status: string }> };
+    const status = (n.status ?? {}) as {
+      allocatable?: Record<string, string>;
+      conditions?: Array<{ type: string; status: string }>;
+    };
     const spec = (n.spec ?? {}) as { unschedulable?: boolean; taints?: NodeInfo['taints'] };
     const existing = this.nodes.get(name);
     const info: NodeInfo = {
@@ -102,7 +113,8 @@ export class Scheduler {
       usedMem: existing?.usedMem ?? 0,
       usedPods: existing?.usedPods ?? 0,
     };
-    const gainedRoom = !existing || (info.ready && !existing.ready) || info.taints.length < existing.taints.length;
+    const gainedRoom =
+      !existing || (info.ready && !existing.ready) || info.taints.length < existing.taints.length;
     if (!existing) {
       this.nodes.set(name, info);
       this.nodeListDirty = true;
@@ -116,7 +128,8 @@ export class Scheduler {
     const key = objectKey(pod);
     if (e.type === 'BOOKMARK') return;
     const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-    const schedulerName = (pod.spec as { schedulerName?: string } | undefined)?.schedulerName ?? 'default-scheduler';
+    const schedulerName =
+      (pod.spec as { schedulerName?: string } | undefined)?.schedulerName ?? 'default-scheduler';
     const gone = e.type === 'DELETED' || isPodTerminal(pod);
     if (gone) {
       this.pending.delete(key);
@@ -184,10 +197,25 @@ export class Scheduler {
       this.unschedulable.delete(key);
       const { namespace, name } = splitKey(key);
       try {
-        this.store.create('pods', { metadata: { name, namespace }, target: { kind: 'Node', name: node.name } } as unknown as KubeObject, { subresource: 'binding' });
+        this.store.create(
+          'pods',
+          {
+            metadata: { name, namespace },
+            target: { kind: 'Node', name: node.name },
+          } as unknown as KubeObject,
+          { subresource: 'binding' },
+        );
         this.scheduled++;
         const boundPod = this.store.tryGet('pods', namespace, name);
-        if (boundPod) recordEvent(this.store, boundPod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node.name}`, 'default-scheduler');
+        if (boundPod)
+          recordEvent(
+            this.store,
+            boundPod,
+            'Normal',
+            'Scheduled',
+            `Successfully assigned ${namespace}/${name} to ${node.name}`,
+            'default-scheduler',
+          );
       } catch {
         // Deleted or bound meanwhile: the watch brings the pod back if it still needs a node.
       }
@@ -227,9 +255,19 @@ export class Scheduler {
       if (taint.effect === 'PreferNoSchedule') continue;
       if (!(spec.tolerations ?? []).some((t) => tolerates(t, taint))) return false;
     }
-    for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (node.labels[k] !== v) return false;
-    const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-    if (terms && terms.length > 0 && !terms.some((term) => (term.matchExpressions ?? []).every((expr) => matchExpression(node.labels, expr)))) return false;
+    for (const [k, v] of Object.entries(spec.nodeSelector ?? {}))
+      if (node.labels[k] !== v) return false;
+    const terms =
+      spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+        ?.nodeSelectorTerms;
+    if (
+      terms &&
+      terms.length > 0 &&
+      !terms.some((term) =>
+        (term.matchExpressions ?? []).every((expr) => matchExpression(node.labels, expr)),
+      )
+    )
+      return false;
     return true;
   }
 
@@ -237,9 +275,27 @@ export class Scheduler {
     const { namespace, name } = splitKey(objectKey(pod));
     const message = `0/${this.nodes.size} nodes are available: no node is Ready, untainted and has room for this pod.`;
     try {
-      this.store.patch('pods', namespace, name, 'strategic', {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: nowIso() }] },
-      }, { subresource: 'status' });
+      this.store.patch(
+        'pods',
+        namespace,
+        name,
+        'strategic',
+        {
+          status: {
+            conditions: [
+              {
+                type: 'PodScheduled',
+                status: 'False',
+                reason: 'Unschedulable',
+                message,
+                lastProbeTime: null,
+                lastTransitionTime: nowIso(),
+              },
+            ],
+          },
+        },
+        { subresource: 'status' },
+      );
     } catch {
       return;
     }
@@ -257,7 +313,13 @@ interface Toleration {
 interface PodSpecLike {
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
-  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchExpressions?: MatchExpression[] }> } } };
+  affinity?: {
+    nodeAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: {
+        nodeSelectorTerms?: Array<{ matchExpressions?: MatchExpression[] }>;
+      };
+    };
+  };
   containers?: Array<{ resources?: { requests?: Record<string, string> } }>;
   initContainers?: Array<{ resources?: { requests?: Record<string, string> } }>;
 }

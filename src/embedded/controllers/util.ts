@@ -161,7 +161,9 @@ export function parseBytes(q: string | number | undefined): number {
 }
 
 export function isPodReady(pod: KubeObject): boolean {
-  const conditions = (pod.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions;
+  const conditions = (
+    pod.status as { conditions?: Array<{ type: string; status: string }> } | undefined
+  )?.conditions;
   return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
 
@@ -170,7 +172,9 @@ export function isPodTerminal(pod: KubeObject): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-export function controllerOf(obj: KubeObject): { uid: string; kind: string; name: string } | undefined {
+export function controllerOf(
+  obj: KubeObject,
+): { uid: string; kind: string; name: string } | undefined {
   const ref = obj.metadata.ownerReferences?.find((r) => r.controller);
   return ref ? { uid: ref.uid, kind: ref.kind, name: ref.name } : undefined;
 }

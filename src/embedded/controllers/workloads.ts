@@ -51,7 +51,11 @@ export class WorkloadControllers {
   start(): void {
     this.watches.push(this.store.watch('pods', {}, (e) => this.onPod(e)));
     this.watches.push(this.store.watch('replicasets', {}, (e) => this.onOwner('ReplicaSet', e)));
-    this.watches.push(this.store.watch('replicationcontrollers', {}, (e) => this.onOwner('ReplicationController', e)));
+    this.watches.push(
+      this.store.watch('replicationcontrollers', {}, (e) =>
+        this.onOwner('ReplicationController', e),
+      ),
+    );
     this.watches.push(this.store.watch('jobs', {}, (e) => this.onOwner('Job', e)));
     this.watches.push(this.store.watch('deployments', {}, (e) => this.onDeployment(e)));
   }
@@ -82,7 +86,8 @@ export class WorkloadControllers {
     if (!owner) return;
     this.index(this.podsByOwner, owner.uid, objectKey(e.object), e.type !== 'DELETED');
     const ownerRef = this.uidToKey.get(owner.uid);
-    if (ownerRef && ownerRef.kind in this.ownerQueues) this.ownerQueues[ownerRef.kind as PodOwnerKind].add(ownerRef.key);
+    if (ownerRef && ownerRef.kind in this.ownerQueues)
+      this.ownerQueues[ownerRef.kind as PodOwnerKind].add(ownerRef.key);
   }
 
   private onOwner(kind: PodOwnerKind, e: WatchEvent): void {
@@ -130,12 +135,18 @@ export class WorkloadControllers {
     const { namespace, name } = splitKey(key);
     const owner = this.store.tryGet(OWNER_RESOURCE[kind], namespace, name);
     if (!owner || owner.metadata.deletionTimestamp) return;
-    const spec = (owner.spec ?? {}) as { replicas?: number; parallelism?: number; completions?: number; template?: TemplateSpec };
+    const spec = (owner.spec ?? {}) as {
+      replicas?: number;
+      parallelism?: number;
+      completions?: number;
+      template?: TemplateSpec;
+    };
     const desired = kind === 'Job' ? (spec.parallelism ?? 1) : (spec.replicas ?? 1);
     const pods = this.ownedPods(owner.metadata.uid ?? '');
     const active = pods.filter((p) => !p.metadata.deletionTimestamp && !isPodTerminal(p));
     if (active.length < desired) {
-      for (let i = active.length; i < desired; i++) this.createPod(kind, owner, spec.template ?? {});
+      for (let i = active.length; i < desired; i++)
+        this.createPod(kind, owner, spec.template ?? {});
     } else if (active.length > desired) {
       const victims = [...active].sort(deletionOrder).slice(0, active.length - desired);
       for (const pod of victims) {
@@ -158,9 +169,18 @@ export class WorkloadControllers {
         name: `${owner.metadata.name}-${randomSuffix()}`,
         namespace: owner.metadata.namespace,
         labels: { ...(template.metadata?.labels ?? {}) },
-        annotations: template.metadata?.annotations ? { ...template.metadata.annotations } : undefined,
+        annotations: template.metadata?.annotations
+          ? { ...template.metadata.annotations }
+          : undefined,
         ownerReferences: [
-          { apiVersion: owner.apiVersion ?? 'v1', kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+          {
+            apiVersion: owner.apiVersion ?? 'v1',
+            kind,
+            name: owner.metadata.name ?? '',
+            uid: owner.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
         ],
       },
       spec: podSpec,
@@ -173,11 +193,22 @@ export class WorkloadControllers {
     }
   }
 
-  private updateOwnerStatus(kind: PodOwnerKind, owner: KubeObject, active: KubeObject[], desired: number): void {
+  private updateOwnerStatus(
+    kind: PodOwnerKind,
+    owner: KubeObject,
+    active: KubeObject[],
+    desired: number,
+  ): void {
     const ready = active.filter(isPodReady).length;
     let status: Record<string, unknown>;
     if (kind === 'Job') {
-      status = { active: active.length, ready, startTime: (owner.status as { startTime?: string } | undefined)?.startTime ?? owner.metadata.creationTimestamp };
+      status = {
+        active: active.length,
+        ready,
+        startTime:
+          (owner.status as { startTime?: string } | undefined)?.startTime ??
+          owner.metadata.creationTimestamp,
+      };
     } else {
       status = {
         replicas: active.length,
@@ -191,7 +222,14 @@ export class WorkloadControllers {
     const current = owner.status as Record<string, unknown> | undefined;
     if (current && Object.entries(status).every(([k, v]) => current[k] === v)) return;
     try {
-      this.store.patch(OWNER_RESOURCE[kind], owner.metadata.namespace, owner.metadata.name!, 'merge', { status }, { subresource: 'status' });
+      this.store.patch(
+        OWNER_RESOURCE[kind],
+        owner.metadata.namespace,
+        owner.metadata.name!,
+        'merge',
+        { status },
+        { subresource: 'status' },
+      );
     } catch {
       // deleted meanwhile
     }
@@ -201,7 +239,11 @@ export class WorkloadControllers {
     const { namespace, name } = splitKey(key);
     const deploy = this.store.tryGet('deployments', namespace, name);
     if (!deploy || deploy.metadata.deletionTimestamp) return;
-    const spec = (deploy.spec ?? {}) as { replicas?: number; template?: TemplateSpec; selector?: unknown };
+    const spec = (deploy.spec ?? {}) as {
+      replicas?: number;
+      template?: TemplateSpec;
+      selector?: unknown;
+    };
     const replicas = spec.replicas ?? 1;
     const hash = templateHash(spec.template ?? {});
     const rsName = `${name}-${hash}`;
@@ -211,11 +253,20 @@ export class WorkloadControllers {
         return this.store.tryGet('replicasets', s.namespace, s.name);
       })
       .filter((rs): rs is KubeObject => rs !== undefined);
-    let current = owned.find((rs) => rs.metadata.name === rsName) ?? this.store.tryGet('replicasets', namespace, rsName);
+    let current =
+      owned.find((rs) => rs.metadata.name === rsName) ??
+      this.store.tryGet('replicasets', namespace, rsName);
     if (!current) {
       const template = structuredClone(spec.template ?? {});
-      template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash } };
-      const selector = structuredClone((spec.selector as { matchLabels?: Record<string, string> } | undefined) ?? { matchLabels: {} });
+      template.metadata = {
+        ...(template.metadata ?? {}),
+        labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash },
+      };
+      const selector = structuredClone(
+        (spec.selector as { matchLabels?: Record<string, string> } | undefined) ?? {
+          matchLabels: {},
+        },
+      );
       selector.matchLabels = { ...(selector.matchLabels ?? {}), 'pod-template-hash': hash };
       try {
         current = this.store.create('replicasets', {
@@ -226,7 +277,16 @@ export class WorkloadControllers {
             namespace,
             labels: { ...(template.metadata.labels ?? {}) },
             annotations: { 'deployment.kubernetes.io/revision': String(owned.length + 1) },
-            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deploy.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name,
+                uid: deploy.metadata.uid ?? '',
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
           },
           spec: { replicas, selector, template },
         });
@@ -238,10 +298,14 @@ export class WorkloadControllers {
     }
     for (const rs of owned) {
       if (rs.metadata.name !== rsName && (rs.spec as { replicas?: number }).replicas !== 0) {
-        this.store.patch('replicasets', namespace, rs.metadata.name!, 'merge', { spec: { replicas: 0 } });
+        this.store.patch('replicasets', namespace, rs.metadata.name!, 'merge', {
+          spec: { replicas: 0 },
+        });
       }
     }
-    const all = owned.some((rs) => rs.metadata.uid === current!.metadata.uid) ? owned : [...owned, current];
+    const all = owned.some((rs) => rs.metadata.uid === current!.metadata.uid)
+      ? owned
+      : [...owned, current];
     let total = 0;
     let ready = 0;
     for (const rs of all) {
@@ -259,14 +323,38 @@ export class WorkloadControllers {
       availableReplicas: ready,
       unavailableReplicas: Math.max(0, replicas - ready),
       conditions: [
-        { type: 'Available', status: available ? 'True' : 'False', reason: available ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: available ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.' },
-        { type: 'Progressing', status: 'True', reason: updated >= replicas ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` },
+        {
+          type: 'Available',
+          status: available ? 'True' : 'False',
+          reason: available ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+          message: available
+            ? 'Deployment has minimum availability.'
+            : 'Deployment does not have minimum availability.',
+        },
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: updated >= replicas ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+          message: `ReplicaSet "${rsName}" is progressing.`,
+        },
       ],
     };
     const old = (deploy.status ?? {}) as Record<string, unknown>;
-    if (JSON.stringify({ ...old, conditions: undefined }) === JSON.stringify({ ...status, conditions: undefined }) && old.conditions) return;
+    if (
+      JSON.stringify({ ...old, conditions: undefined }) ===
+        JSON.stringify({ ...status, conditions: undefined }) &&
+      old.conditions
+    )
+      return;
     try {
-      this.store.patch('deployments', namespace, name, 'merge', { status }, { subresource: 'status' });
+      this.store.patch(
+        'deployments',
+        namespace,
+        name,
+        'merge',
+        { status },
+        { subresource: 'status' },
+      );
     } catch {
       // deleted meanwhile
     }
@@ -275,7 +363,8 @@ export class WorkloadControllers {
 
 /** Pods to remove first when scaling down: unscheduled, then not ready, then the newest. */
 function deletionOrder(a: KubeObject, b: KubeObject): number {
-  const rank = (p: KubeObject) => ((p.spec as { nodeName?: string }).nodeName ? 1 : 0) * 2 + (isPodReady(p) ? 1 : 0);
+  const rank = (p: KubeObject) =>
+    ((p.spec as { nodeName?: string }).nodeName ? 1 : 0) * 2 + (isPodReady(p) ? 1 : 0);
   const diff = rank(a) - rank(b);
   if (diff !== 0) return diff;
   return (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '');

@@ -39,7 +39,13 @@ export class CertServer {
   async start(): Promise<void> {
     const cert = await issueLoopbackServerCertificate(this.opts.ca);
     this.server = https.createServer(
-      { key: cert.keyPem, cert: cert.certPem, ca: this.opts.ca.certPem, requestCert: true, rejectUnauthorized: false },
+      {
+        key: cert.keyPem,
+        cert: cert.certPem,
+        ca: this.opts.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
       (req, res) => {
         this.handle(req, res).catch((err: unknown) => {
           if (!res.headersSent) text(res, 500, err instanceof Error ? err.message : String(err));
@@ -58,13 +64,18 @@ export class CertServer {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://x').pathname;
     if (req.method === 'GET' && path === '/ca.crt') {
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': this.opts.ca.certDer.length });
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': this.opts.ca.certDer.length,
+      });
       res.end(this.opts.ca.certDer);
       return;
     }
@@ -91,12 +102,14 @@ export class CertServer {
       const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
       const o = /(?:^|\n)O=([^\n]*)/.exec(cert.subject)?.[1];
       if (!ok) return text(res, 401, 'failed to verify the certificate chain');
-      if (o !== 'system:nodes' || cn !== `system:node:${nodeName}`) return text(res, 401, 'request node name is not match with the certificate');
+      if (o !== 'system:nodes' || cn !== `system:node:${nodeName}`)
+        return text(res, 401, 'request node name is not match with the certificate');
     } else {
       const authorization = header(req, 'authorization') ?? '';
       const parts = authorization.split(' ');
       if (authorization === '') return text(res, 401, 'token validation failure, token is empty');
-      if (parts.length !== 2) return text(res, 401, 'token validation failure, token cannot be split');
+      if (parts.length !== 2)
+        return text(res, 401, 'token validation failure, token cannot be split');
       const reason = verifyJwt(parts[1]!, this.opts.ca.keyDer);
       if (reason) return text(res, 401, reason);
     }
@@ -107,17 +120,28 @@ export class CertServer {
         const codes = JSON.parse(eku) as number[];
         usages = codes.map((c) => (c === 1 ? 'serverAuth' : 'clientAuth'));
       } catch {
-        return text(res, 500, `failed to sign certs for edgenode ${nodeName}: invalid ExtKeyUsages header`);
+        return text(
+          res,
+          500,
+          `failed to sign certs for edgenode ${nodeName}: invalid ExtKeyUsages header`,
+        );
       }
     }
     let der: Buffer;
     try {
       der = await signCsr(this.opts.ca, body, usages, this.opts.validDays ?? 365);
     } catch (err) {
-      return text(res, 500, `failed to sign certs for edgenode ${nodeName}: failed to parse csr: ${err instanceof Error ? err.message : String(err)}`);
+      return text(
+        res,
+        500,
+        `failed to sign certs for edgenode ${nodeName}: failed to parse csr: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     this.signed++;
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': der.length });
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': der.length,
+    });
     res.end(der);
   }
 }

@@ -93,7 +93,14 @@ export class Hub {
   private readonly messagesCounter: Counter<'direction' | 'operation'>;
   private readonly ackCounter: Counter;
   private readonly resendCounter: Counter;
-  readonly stats: HubStats = { connected: 0, silent: 0, messagesIn: 0, messagesOut: 0, acks: 0, resends: 0 };
+  readonly stats: HubStats = {
+    connected: 0,
+    silent: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    acks: 0,
+    resends: 0,
+  };
 
   constructor(options: HubOptions) {
     this.opts = {
@@ -122,8 +129,16 @@ export class Hub {
       labelNames: ['direction', 'operation'],
       registers: [this.registry],
     });
-    this.ackCounter = new Counter({ name: 'hollowfleet_embedded_hub_acks_total', help: 'ACK-mode deliveries acknowledged', registers: [this.registry] });
-    this.resendCounter = new Counter({ name: 'hollowfleet_embedded_hub_resends_total', help: 'ACK-mode resends', registers: [this.registry] });
+    this.ackCounter = new Counter({
+      name: 'hollowfleet_embedded_hub_acks_total',
+      help: 'ACK-mode deliveries acknowledged',
+      registers: [this.registry],
+    });
+    this.resendCounter = new Counter({
+      name: 'hollowfleet_embedded_hub_resends_total',
+      help: 'ACK-mode resends',
+      registers: [this.registry],
+    });
   }
 
   get port(): number {
@@ -160,8 +175,14 @@ export class Hub {
     this.server.on('request', (_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain' }).end('upgrade required');
     });
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: 64 * 1024 * 1024,
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.opts.port, this.opts.host, () => resolve());
@@ -183,7 +204,9 @@ export class Hub {
     this.wheel.stop();
     for (const socket of this.sockets) socket.destroy();
     this.wss?.close();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
     this.server = undefined;
   }
 
@@ -200,7 +223,9 @@ export class Hub {
         sameHost = false;
       }
       if (!sameHost) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nForbidden\n');
+        socket.end(
+          'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nForbidden\n',
+        );
         return;
       }
     }
@@ -211,7 +236,9 @@ export class Hub {
     }
     const nodeId = headerValue(req, 'node_id');
     const connectionUse = headerValue(req, 'connectionuse');
-    this.wss!.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, nodeId ?? '', connectionUse === 'msg'));
+    this.wss!.handleUpgrade(req, socket, head, (ws) =>
+      this.onConnection(ws, nodeId ?? '', connectionUse === 'msg'),
+    );
   }
 
   private onConnection(ws: WebSocket, nodeId: string, readsFrames: boolean): void {
@@ -259,7 +286,9 @@ export class Hub {
     const node = this.opts.store.tryGet('nodes', undefined, nodeId);
     if (!node || node.metadata.annotations?.cloudcore === this.opts.advertiseAddress) return;
     try {
-      this.opts.store.patch('nodes', undefined, nodeId, 'merge', { metadata: { annotations: { cloudcore: this.opts.advertiseAddress } } });
+      this.opts.store.patch('nodes', undefined, nodeId, 'merge', {
+        metadata: { annotations: { cloudcore: this.opts.advertiseAddress } },
+      });
     } catch {
       // the node may be gone; CloudCore only logs this
     }
@@ -327,7 +356,12 @@ export class Hub {
     }
     if (CLOUD_MODULE_SOURCES.has(msg.route.source ?? '')) return;
     const reply = handleUpstream(
-      { store: this.opts.store, nodeId, advertiseAddress: this.opts.advertiseAddress, caPem: this.opts.ca.certPem },
+      {
+        store: this.opts.store,
+        nodeId,
+        advertiseAddress: this.opts.advertiseAddress,
+        caPem: this.opts.ca.certPem,
+      },
       msg,
     );
     if (!reply || !session) return; // silent sessions never get answers
@@ -359,14 +393,31 @@ export class Hub {
     if (!nodeName || !uid || event.type === 'BOOKMARK') return;
     if (event.type === 'DELETED') {
       if (!this.syncTable.get(nodeName, uid)) return;
-      this.enqueue(nodeName, { uid, rv: Number(pod.metadata.resourceVersion), resource: 'pods', isDelete: true, msg: this.push('delete', pod, 'pod') });
+      this.enqueue(nodeName, {
+        uid,
+        rv: Number(pod.metadata.resourceVersion),
+        resource: 'pods',
+        isDelete: true,
+        msg: this.push('delete', pod, 'pod'),
+      });
       return;
     }
     if (!this.isEdgeNode(nodeName)) return; // pods bound before the node is an edge node are never replayed
     const known = this.syncTable.get(nodeName, uid) !== undefined;
-    this.syncTable.ensure(nodeName, { resource: 'pods', namespace: pod.metadata.namespace, name: pod.metadata.name ?? '', uid });
+    this.syncTable.ensure(nodeName, {
+      resource: 'pods',
+      namespace: pod.metadata.namespace,
+      name: pod.metadata.name ?? '',
+      uid,
+    });
     const op: OperationName = event.type === 'ADDED' && !known ? 'insert' : 'update';
-    this.enqueue(nodeName, { uid, rv: Number(pod.metadata.resourceVersion), resource: 'pods', isDelete: false, msg: this.push(op, pod, 'pod') });
+    this.enqueue(nodeName, {
+      uid,
+      rv: Number(pod.metadata.resourceVersion),
+      resource: 'pods',
+      isDelete: false,
+      msg: this.push(op, pod, 'pod'),
+    });
   }
 
   private onNodeEvent(event: WatchEvent): void {
@@ -381,13 +432,29 @@ export class Hub {
       return;
     }
     if (node.metadata.labels?.[EDGE_LABEL] === undefined || !node.metadata.uid) return;
-    this.syncTable.ensure(name, { resource: 'nodes', namespace: undefined, name, uid: node.metadata.uid });
-    this.enqueue(name, { uid: node.metadata.uid, rv: Number(node.metadata.resourceVersion), resource: 'nodes', isDelete: false, msg: this.push('update', node, 'node') });
+    this.syncTable.ensure(name, {
+      resource: 'nodes',
+      namespace: undefined,
+      name,
+      uid: node.metadata.uid,
+    });
+    this.enqueue(name, {
+      uid: node.metadata.uid,
+      rv: Number(node.metadata.resourceVersion),
+      resource: 'nodes',
+      isDelete: false,
+      msg: this.push('update', node, 'node'),
+    });
   }
 
   private push(op: OperationName, obj: KubeObject, type: string): BeehiveMessage {
     const ns = obj.metadata.namespace ?? 'null';
-    return buildPush(op, `${ns}/${type}/${obj.metadata.name ?? ''}`, obj, obj.metadata.resourceVersion);
+    return buildPush(
+      op,
+      `${ns}/${type}/${obj.metadata.name ?? ''}`,
+      obj,
+      obj.metadata.resourceVersion,
+    );
   }
 
   private enqueue(nodeName: string, delivery: Delivery): void {
@@ -456,14 +523,30 @@ export class Hub {
         const obj = this.opts.store.tryGet(record.resource, record.namespace, record.name);
         if (!obj || obj.metadata.uid !== record.uid) {
           if (record.resource === 'nodes') continue;
-          const gone: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: record.name, namespace: record.namespace, uid: record.uid } };
-          this.enqueue(session.nodeId, { uid: record.uid, rv: 0, resource: 'pods', isDelete: true, msg: this.push('delete', gone, 'pod') });
+          const gone: KubeObject = {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: record.name, namespace: record.namespace, uid: record.uid },
+          };
+          this.enqueue(session.nodeId, {
+            uid: record.uid,
+            rv: 0,
+            resource: 'pods',
+            isDelete: true,
+            msg: this.push('delete', gone, 'pod'),
+          });
           continue;
         }
         const rv = Number(obj.metadata.resourceVersion);
         if (rv > record.ackedRv) {
           const type = record.resource === 'pods' ? 'pod' : 'node';
-          this.enqueue(session.nodeId, { uid: record.uid, rv, resource: record.resource, isDelete: false, msg: this.push('update', obj, type) });
+          this.enqueue(session.nodeId, {
+            uid: record.uid,
+            rv,
+            resource: record.resource,
+            isDelete: false,
+            msg: this.push('update', obj, type),
+          });
         }
       }
     }

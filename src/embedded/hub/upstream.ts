@@ -2,7 +2,12 @@
  * EMBEDDED CONTROL PLANE ONLY. EdgeController's upstream handlers (protocol.md §3.4) against the
  * embedded store, with the response shapes a real CloudCore sends (§8, probe-findings).
  */
-import { contentAsObject, statusError, type BeehiveMessage, type KubeStatus } from '../../protocol/message.js';
+import {
+  contentAsObject,
+  statusError,
+  type BeehiveMessage,
+  type KubeStatus,
+} from '../../protocol/message.js';
 import { parseResourcePath } from '../../protocol/path.js';
 import { ApiStatusError, type KubeObject, type ObjectStore } from '../apiserver/store-api.js';
 
@@ -21,7 +26,16 @@ export interface UpstreamContext {
 function errPayload(err: unknown): { ErrStatus: KubeStatus } {
   if (err instanceof ApiStatusError) {
     const s = err.status;
-    return { ErrStatus: { metadata: {}, status: 'Failure', message: s.message, reason: s.reason, details: s.details, code: s.code } };
+    return {
+      ErrStatus: {
+        metadata: {},
+        status: 'Failure',
+        message: s.message,
+        reason: s.reason,
+        details: s.details,
+        code: s.code,
+      },
+    };
   }
   return statusError('InternalError', 500, err instanceof Error ? err.message : String(err));
 }
@@ -32,7 +46,10 @@ function stripTypeMeta(obj: KubeObject): Record<string, unknown> {
 }
 
 /** Returns the reply to send, or undefined for messages CloudCore does not answer. */
-export function handleUpstream(ctx: UpstreamContext, msg: BeehiveMessage): UpstreamReply | undefined {
+export function handleUpstream(
+  ctx: UpstreamContext,
+  msg: BeehiveMessage,
+): UpstreamReply | undefined {
   const path = parseResourcePath(msg.route.resource ?? '');
   if (!path) return undefined;
   const op = msg.route.operation;
@@ -44,8 +61,13 @@ export function handleUpstream(ctx: UpstreamContext, msg: BeehiveMessage): Upstr
     case 'nodepatch': {
       if (op !== 'patch') return undefined;
       try {
-        const node = store.patch('nodes', undefined, name, 'strategic', parseContent(msg.content), { subresource: 'status' });
-        return { content: { Object: node, Err: null }, resourceVersion: node.metadata.resourceVersion };
+        const node = store.patch('nodes', undefined, name, 'strategic', parseContent(msg.content), {
+          subresource: 'status',
+        });
+        return {
+          content: { Object: node, Err: null },
+          resourceVersion: node.metadata.resourceVersion,
+        };
       } catch (err) {
         return { content: { Object: null, Err: errPayload(err) } };
       }
@@ -68,8 +90,18 @@ export function handleUpstream(ctx: UpstreamContext, msg: BeehiveMessage): Upstr
             message: `Operation cannot be fulfilled on pods "${name}": Precondition failed: UID in precondition: ${patch.metadata.uid}, UID in object meta: ${current.metadata.uid}`,
           });
         }
-        const pod = store.patch('pods', path.namespace, name, 'strategic', { status: (patch as { status?: unknown }).status ?? {} }, { subresource: 'status' });
-        return { content: { Object: pod, Err: null }, resourceVersion: pod.metadata.resourceVersion };
+        const pod = store.patch(
+          'pods',
+          path.namespace,
+          name,
+          'strategic',
+          { status: (patch as { status?: unknown }).status ?? {} },
+          { subresource: 'status' },
+        );
+        return {
+          content: { Object: pod, Err: null },
+          resourceVersion: pod.metadata.resourceVersion,
+        };
       } catch (err) {
         return { content: { Object: null, Err: errPayload(err) } };
       }
@@ -94,18 +126,42 @@ export function handleUpstream(ctx: UpstreamContext, msg: BeehiveMessage): Upstr
 
 function parseContent(content: unknown): unknown {
   const parsed = contentAsObject<unknown>(content);
-  if (parsed === undefined) throw new ApiStatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'BadRequest', code: 400, message: 'content is not a JSON object' });
+  if (parsed === undefined)
+    throw new ApiStatusError({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'BadRequest',
+      code: 400,
+      message: 'content is not a JSON object',
+    });
   return parsed;
 }
 
-function handleNode(ctx: UpstreamContext, op: string | undefined, name: string, content: unknown): UpstreamReply | undefined {
+function handleNode(
+  ctx: UpstreamContext,
+  op: string | undefined,
+  name: string,
+  content: unknown,
+): UpstreamReply | undefined {
   const { store } = ctx;
   if (op === 'insert') {
     const submitted = contentAsObject<KubeObject>(content);
-    if (!submitted) return { content: { Object: null, Err: statusError('BadRequest', 400, 'node content is not an object') } };
+    if (!submitted)
+      return {
+        content: {
+          Object: null,
+          Err: statusError('BadRequest', 400, 'node content is not an object'),
+        },
+      };
     try {
       const node = structuredClone(submitted);
-      node.metadata = { ...(node.metadata ?? {}), name, annotations: { ...(node.metadata?.annotations ?? {}), cloudcore: ctx.advertiseAddress } };
+      node.metadata = {
+        ...(node.metadata ?? {}),
+        name,
+        annotations: { ...(node.metadata?.annotations ?? {}), cloudcore: ctx.advertiseAddress },
+      };
       const created = store.create('nodes', node);
       // The registration response carries no header resourceVersion and no type meta (probe-findings).
       return { content: { Object: stripTypeMeta(created), Err: null } };
@@ -126,7 +182,10 @@ function handleNode(ctx: UpstreamContext, op: string | undefined, name: string, 
     try {
       const submitted = contentAsObject<KubeObject>(content);
       const node = store.patch('nodes', undefined, name, 'merge', {
-        metadata: { labels: submitted?.metadata?.labels ?? {}, annotations: submitted?.metadata?.annotations ?? {} },
+        metadata: {
+          labels: submitted?.metadata?.labels ?? {},
+          annotations: submitted?.metadata?.annotations ?? {},
+        },
       });
       return { content: 'OK', resourceVersion: node.metadata.resourceVersion };
     } catch (err) {
@@ -136,11 +195,24 @@ function handleNode(ctx: UpstreamContext, op: string | undefined, name: string, 
   return undefined;
 }
 
-function handleLease(store: ObjectStore, op: string | undefined, namespace: string | undefined, name: string, content: unknown): UpstreamReply | undefined {
+function handleLease(
+  store: ObjectStore,
+  op: string | undefined,
+  namespace: string | undefined,
+  name: string,
+  content: unknown,
+): UpstreamReply | undefined {
   try {
-    if (op === 'query') return { content: { Object: store.get('leases', namespace, name), Err: null } };
+    if (op === 'query')
+      return { content: { Object: store.get('leases', namespace, name), Err: null } };
     const lease = contentAsObject<KubeObject>(content);
-    if (!lease) return { content: { Object: null, Err: statusError('BadRequest', 400, 'lease content is not an object') } };
+    if (!lease)
+      return {
+        content: {
+          Object: null,
+          Err: statusError('BadRequest', 400, 'lease content is not an object'),
+        },
+      };
     lease.metadata = { ...(lease.metadata ?? {}), name, namespace };
     if (op === 'insert') return { content: { Object: store.create('leases', lease), Err: null } };
     if (op === 'update') return { content: { Object: store.update('leases', lease), Err: null } };
@@ -150,22 +222,35 @@ function handleLease(store: ObjectStore, op: string | undefined, namespace: stri
   }
 }
 
-function handlePod(store: ObjectStore, op: string | undefined, namespace: string | undefined, name: string, content: unknown): UpstreamReply | undefined {
+function handlePod(
+  store: ObjectStore,
+  op: string | undefined,
+  namespace: string | undefined,
+  name: string,
+  content: unknown,
+): UpstreamReply | undefined {
   if (op === 'delete') {
     let uid: string | undefined;
     let grace = 0;
     if (typeof content === 'string') {
       uid = content; // legacy: a bare pod UID
     } else {
-      const opts = contentAsObject<{ gracePeriodSeconds?: number; preconditions?: { uid?: string } }>(content);
+      const opts = contentAsObject<{
+        gracePeriodSeconds?: number;
+        preconditions?: { uid?: string };
+      }>(content);
       uid = opts?.preconditions?.uid;
       grace = opts?.gracePeriodSeconds ?? 0;
     }
     try {
-      store.delete('pods', namespace, name, { gracePeriodSeconds: grace, preconditions: uid ? { uid } : undefined });
+      store.delete('pods', namespace, name, {
+        gracePeriodSeconds: grace,
+        preconditions: uid ? { uid } : undefined,
+      });
     } catch (err) {
       // NotFound and a UID mismatch both mean the pod this node ran is gone: success (upstream.go).
-      if (!(err instanceof ApiStatusError) || (err.code !== 404 && err.code !== 409)) return { content: errPayload(err) };
+      if (!(err instanceof ApiStatusError) || (err.code !== 404 && err.code !== 409))
+        return { content: errPayload(err) };
     }
     return { content: 'OK' };
   }
