@@ -1,0 +1,398 @@
+/**
+ * The fleet: a piscina pool of worker threads, each holding thousands of hollow nodes, driven and
+ * observed from the main thread. Stats arrive as absolute counters and histogram deltas, and merge
+ * exactly (HDR histograms, never averaged percentiles).
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { ConfigError, HollowfleetError, type ErrorPayload } from '../common/errors.js';
+import {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  mergeInto,
+  summarize,
+  type EncodedHistogram,
+  type Histogram,
+  type HistogramSummary,
+} from '../common/histogram.js';
+import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
+import type { CloudCoreAddress } from '../edge/hollow-node.js';
+import { resolveNodeProfile, type NodeProfileInput } from '../edge/profile.js';
+import { CertStore, type CertStrategy } from '../protocol/cert-store.js';
+import { nodeName, splitRange, validatePrefix, type ShardSpec } from './naming.js';
+import {
+  FLEET_PROTOCOL_VERSION,
+  type WorkerResult,
+  type WorkerStart,
+  type WorkerStats,
+  type WorkerToMain,
+} from './protocol.js';
+import { createRampBuffer } from './ramp.js';
+
+export interface FleetOptions {
+  nodes: number;
+  targets: CloudCoreAddress[];
+  certServerUrl: string;
+  token: string;
+  prefix?: string;
+  shard?: ShardSpec;
+  workers?: number;
+  certStrategy?: CertStrategy;
+  certDir?: string;
+  tlsServerName?: string;
+  insecureSkipVerify?: boolean;
+  profile?: NodeProfileInput;
+  /** Connects started per second across all workers (0 = unlimited). */
+  connectRate?: number;
+  maxConcurrentHandshakes?: number;
+  statsIntervalMs?: number;
+  seed?: number;
+}
+
+export interface FleetNotice {
+  workerId: number;
+  node: string;
+  error: ErrorPayload;
+}
+
+export interface FleetSnapshot {
+  schema: 1;
+  tool: 'hollowfleet';
+  toolVersion: string;
+  shard: ShardSpec;
+  prefix: string;
+  nodes: number;
+  takenAt: string;
+  gauges: Partial<Record<EdgeGauge, number>>;
+  counters: Partial<Record<EdgeCounter, number>>;
+  messages: Record<string, number>;
+  errorsByCode: Record<string, number>;
+  histograms: Partial<Record<EdgeMetric, EncodedHistogram>>;
+  workers: Array<{ workerId: number; eventLoopP99Ms: number; heapUsedBytes: number }>;
+}
+
+export class FleetError extends HollowfleetError {}
+
+export class ReadinessTimeoutError extends HollowfleetError {
+  constructor(message: string) {
+    super('HF_FLEET_NOT_READY', message);
+  }
+}
+
+interface WorkerState {
+  stats: WorkerStats | undefined;
+  port: MessagePort;
+  task: Promise<WorkerResult>;
+}
+
+export function validateFleetOptions(
+  options: FleetOptions,
+): Required<
+  Pick<
+    FleetOptions,
+    | 'prefix'
+    | 'shard'
+    | 'workers'
+    | 'certStrategy'
+    | 'statsIntervalMs'
+    | 'seed'
+    | 'connectRate'
+    | 'maxConcurrentHandshakes'
+  >
+> {
+  if (!Number.isInteger(options.nodes) || options.nodes < 1)
+    throw new ConfigError(`--nodes must be a positive integer, got ${options.nodes}`);
+  if (options.targets.length === 0)
+    throw new ConfigError('--cloudcore needs at least one HOST:PORT');
+  const prefix = options.prefix ?? 'hollow';
+  validatePrefix(prefix);
+  const workers =
+    options.workers ?? Math.max(1, Math.min(os.availableParallelism(), options.nodes));
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigError(`--workers must be a positive integer, got ${workers}`);
+  resolveNodeProfile(options.profile ?? {});
+  return {
+    prefix,
+    shard: options.shard ?? { index: 0, count: 1 },
+    workers: Math.min(workers, options.nodes),
+    certStrategy: options.certStrategy ?? 'shared',
+    statsIntervalMs: options.statsIntervalMs ?? 1000,
+    seed: options.seed ?? 1,
+    connectRate: options.connectRate ?? 500,
+    maxConcurrentHandshakes: options.maxConcurrentHandshakes ?? 100,
+  };
+}
+
+function workerFile(): { filename: string; execArgv: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts'))
+    return { filename: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', 'tsx'] };
+  return { filename: fileURLToPath(new URL('./worker.js', here)), execArgv: [] };
+}
+
+export class Fleet {
+  readonly options: FleetOptions;
+  readonly resolved: ReturnType<typeof validateFleetOptions>;
+  private pool: Piscina | undefined;
+  private readonly workers = new Map<number, WorkerState>();
+  private readonly merged = new Map<EdgeMetric, Histogram>();
+  readonly notices: FleetNotice[] = [];
+  private listeners: Array<(notice: FleetNotice) => void> = [];
+  private statsListeners: Array<() => void> = [];
+  private startedAt = 0;
+  private stopped = false;
+  toolVersion = '0.0.0';
+
+  constructor(options: FleetOptions) {
+    this.options = options;
+    this.resolved = validateFleetOptions(options);
+  }
+
+  onNotice(listener: (notice: FleetNotice) => void): void {
+    this.listeners.push(listener);
+  }
+
+  onStats(listener: () => void): void {
+    this.statsListeners.push(listener);
+  }
+
+  /** Bootstraps the identity, starts the workers and their nodes; resolves once all tasks run. */
+  async start(): Promise<void> {
+    const r = this.resolved;
+    const opts = this.options;
+    let identity: WorkerStart['identity'];
+    if (r.certStrategy === 'shared') {
+      const store = new CertStore({
+        certServerUrl: opts.certServerUrl,
+        token: opts.token,
+        strategy: 'shared',
+        dir: opts.certDir,
+        tlsServerName: opts.tlsServerName,
+        insecureSkipVerify: opts.insecureSkipVerify,
+        sharedName: `${r.prefix}-${r.shard.index}`,
+      });
+      const id = await store.getOrBootstrap(`${r.prefix}-${r.shard.index}`);
+      identity = { caPem: id.caPem, certPem: id.certPem, keyPem: id.keyPem };
+    }
+    const { filename, execArgv } = workerFile();
+    this.pool = new Piscina({
+      filename,
+      minThreads: r.workers,
+      maxThreads: r.workers,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      execArgv,
+    });
+    const rampBuffer = createRampBuffer({
+      connectRate: r.connectRate,
+      maxConcurrentHandshakes: r.maxConcurrentHandshakes,
+    });
+    this.startedAt = Date.now();
+    const ranges = splitRange(opts.nodes, r.workers);
+    ranges.forEach((range, workerId) => {
+      const channel = new MessageChannel();
+      const start: WorkerStart = {
+        version: FLEET_PROTOCOL_VERSION,
+        workerId,
+        range,
+        shardNodes: opts.nodes,
+        globalOffset: r.shard.index * opts.nodes,
+        naming: { prefix: r.prefix, shard: r.shard },
+        targets: opts.targets,
+        certStrategy: r.certStrategy,
+        identity,
+        certServerUrl: opts.certServerUrl,
+        token: r.certStrategy === 'per-node' ? opts.token : undefined,
+        certDir: opts.certDir,
+        tlsServerName: opts.tlsServerName,
+        insecureSkipVerify: opts.insecureSkipVerify === true,
+        profile: opts.profile ?? {},
+        rampBuffer,
+        statsIntervalMs: r.statsIntervalMs,
+        seed: r.seed,
+        port: channel.port2,
+      };
+      channel.port1.on('message', (msg: WorkerToMain) => this.onWorkerMessage(msg));
+      const task = this.pool!.run(start, {
+        transferList: [channel.port2],
+      }) as Promise<WorkerResult>;
+      task.catch((err: unknown) => {
+        const notice = {
+          workerId,
+          node: '',
+          error: {
+            code: 'HF_WORKER_FAILED',
+            message: err instanceof Error ? err.message : String(err),
+          },
+        };
+        this.notices.push(notice);
+        for (const l of this.listeners) l(notice);
+      });
+      this.workers.set(workerId, { stats: undefined, port: channel.port1, task });
+    });
+  }
+
+  private onWorkerMessage(msg: WorkerToMain): void {
+    if (msg.version !== FLEET_PROTOCOL_VERSION) return;
+    if (msg.type === 'notice') {
+      const notice = { workerId: msg.workerId, node: msg.node, error: msg.error };
+      this.notices.push(notice);
+      for (const l of this.listeners) l(notice);
+      return;
+    }
+    const state = this.workers.get(msg.workerId);
+    if (!state) return;
+    state.stats = msg;
+    for (const [metric, encoded] of Object.entries(msg.histograms) as Array<
+      [EdgeMetric, EncodedHistogram]
+    >) {
+      let h = this.merged.get(metric);
+      if (!h) {
+        h = createHistogram();
+        this.merged.set(metric, h);
+      }
+      mergeInto(h, decodeHistogram(encoded, `worker ${msg.workerId}`));
+    }
+    for (const l of this.statsListeners) l();
+  }
+
+  gauge(name: EdgeGauge): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.stats?.gauges[name] ?? 0;
+    return n;
+  }
+
+  counter(name: EdgeCounter): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.stats?.counters[name] ?? 0;
+    return n;
+  }
+
+  errorsByCode(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const w of this.workers.values())
+      for (const [code, n] of Object.entries(w.stats?.errorsByCode ?? {}))
+        out[code] = (out[code] ?? 0) + n;
+    return out;
+  }
+
+  messages(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const w of this.workers.values())
+      for (const [k, n] of Object.entries(w.stats?.messages ?? {})) out[k] = (out[k] ?? 0) + n;
+    return out;
+  }
+
+  histogram(metric: EdgeMetric): HistogramSummary {
+    return summarize(this.merged.get(metric) ?? createHistogram());
+  }
+
+  workerStats(): Array<{ workerId: number; eventLoopP99Ms: number; heapUsedBytes: number }> {
+    return [...this.workers.entries()].map(([workerId, w]) => ({
+      workerId,
+      eventLoopP99Ms: w.stats?.eventLoopP99Ms ?? 0,
+      heapUsedBytes: w.stats?.heapUsedBytes ?? 0,
+    }));
+  }
+
+  get elapsedMs(): number {
+    return this.startedAt ? Date.now() - this.startedAt : 0;
+  }
+
+  snapshot(): FleetSnapshot {
+    const gauges: Partial<Record<EdgeGauge, number>> = {};
+    const counters: Partial<Record<EdgeCounter, number>> = {};
+    for (const w of this.workers.values()) {
+      for (const [k, v] of Object.entries(w.stats?.gauges ?? {}) as Array<[EdgeGauge, number]>)
+        gauges[k] = (gauges[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(w.stats?.counters ?? {}) as Array<[EdgeCounter, number]>)
+        counters[k] = (counters[k] ?? 0) + v;
+    }
+    const histograms: Partial<Record<EdgeMetric, EncodedHistogram>> = {};
+    for (const [metric, h] of this.merged) histograms[metric] = encodeHistogram(h);
+    return {
+      schema: 1,
+      tool: 'hollowfleet',
+      toolVersion: this.toolVersion,
+      shard: this.resolved.shard,
+      prefix: this.resolved.prefix,
+      nodes: this.options.nodes,
+      takenAt: new Date().toISOString(),
+      gauges,
+      counters,
+      messages: this.messages(),
+      errorsByCode: this.errorsByCode(),
+      histograms,
+      workers: this.workerStats(),
+    };
+  }
+
+  /** Asks every worker for fresh stats and waits for them (used before a final summary). */
+  async flush(timeoutMs = 2000): Promise<void> {
+    const before = new Map([...this.workers].map(([id, w]) => [id, w.stats]));
+    for (const w of this.workers.values())
+      w.port.postMessage({ type: 'flush', version: FLEET_PROTOCOL_VERSION });
+    const deadline = Date.now() + timeoutMs;
+    while (
+      Date.now() < deadline &&
+      [...this.workers].some(([id, w]) => w.stats === before.get(id))
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Waits until `fraction` of the nodes are Ready. On timeout, fails with a diagnosis: how many are
+   * missing, which nodes the first errors came from and the error counts by code.
+   */
+  async waitReady(fraction: number, timeoutMs: number, onProgress?: () => void): Promise<void> {
+    const target = Math.ceil(this.options.nodes * fraction);
+    const deadline = Date.now() + timeoutMs;
+    while (this.gauge('ready') < target) {
+      if (this.stopped)
+        throw new FleetError('HF_FLEET_STOPPED', 'the fleet was stopped before it was ready');
+      if (Date.now() > deadline) throw new ReadinessTimeoutError(this.diagnose(target, timeoutMs));
+      onProgress?.();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  diagnose(target: number, timeoutMs: number): string {
+    const ready = this.gauge('ready');
+    const lines = [
+      `${ready} of ${this.options.nodes} nodes Ready after ${Math.round(timeoutMs / 1000)} s, ${target} required (${target - ready} missing).`,
+    ];
+    const byCode = Object.entries(this.errorsByCode()).sort((a, b) => b[1] - a[1]);
+    if (byCode.length > 0) lines.push(`errors: ${byCode.map(([c, n]) => `${c} ×${n}`).join(', ')}`);
+    for (const n of this.notices.slice(0, 5))
+      lines.push(`  ${n.node || `worker ${n.workerId}`}: ${n.error.message} [${n.error.code}]`);
+    if (byCode.length === 0)
+      lines.push(
+        'no errors were reported: CloudCore may be slow to answer registrations (raise --wait-timeout) or the connect rate is too low',
+      );
+    return lines.join('\n');
+  }
+
+  /** Names of nodes owned by this fleet (for diagnostics). */
+  nodeNames(): string[] {
+    return Array.from({ length: this.options.nodes }, (_, i) =>
+      nodeName({ prefix: this.resolved.prefix, shard: this.resolved.shard }, i, this.options.nodes),
+    );
+  }
+
+  /** Stops every node (clean close frames), collects final stats, and ends the workers. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const w of this.workers.values())
+      w.port.postMessage({ type: 'stop', version: FLEET_PROTOCOL_VERSION });
+    await Promise.allSettled([...this.workers.values()].map((w) => w.task));
+    // Let the final stats messages, posted just before the tasks resolved, arrive.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const w of this.workers.values()) w.port.close();
+    await this.pool?.destroy();
+  }
+}
