@@ -27,7 +27,9 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       (y) => {
         for (const [name, p] of Object.entries(spec.positionals ?? {})) y.positional(name, p);
         for (const [name, o] of Object.entries(spec.options)) {
-          const { env: _env, ...rest } = o;
+          const { env, ...rest } = o;
+          // A flag that an environment variable supplies is no longer required on the command line.
+          if (env && process.env[env]) rest.demandOption = false;
           y.option(name, rest);
         }
         return y;

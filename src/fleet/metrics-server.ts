@@ -1,0 +1,173 @@
+/**
+ * The fleet's HTTP endpoint: Prometheus metrics (prom-client), a JSON snapshot with the encoded
+ * histograms for drivers that merge shards, and health probes.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Gauge, Registry } from 'prom-client';
+import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
+import type { Fleet } from './fleet.js';
+
+const GAUGES: EdgeGauge[] = ['connected', 'registered', 'ready', 'podsTracked', 'podsRunning'];
+const COUNTERS: EdgeCounter[] = [
+  'connectAttempts',
+  'disconnects',
+  'rejected',
+  'reconnects',
+  'registrations',
+  'podsReceived',
+  'podsStarted',
+  'podsDeleted',
+  'podStatusPatches',
+  'acksSent',
+  'requestTimeouts',
+  'protocolErrors',
+  'readyRepairs',
+];
+const METRICS: EdgeMetric[] = [
+  'connectMs',
+  'registrationToReadyMs',
+  'reconnectToReadyMs',
+  'podDeliveryMs',
+  'downstreamMs',
+  'podStartMs',
+  'podStatusRoundTripMs',
+  'ackLatencyMs',
+  'requestMs',
+];
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** A prom-client registry whose collectors read the fleet's merged state at scrape time. */
+export function fleetRegistry(fleet: Fleet): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({
+    shard: String(fleet.resolved.shard.index),
+    prefix: fleet.resolved.prefix,
+  });
+  for (const g of GAUGES) {
+    new Gauge({
+      name: `hollowfleet_nodes_${snake(g)}`,
+      help: `Hollow nodes: ${g}`,
+      registers: [registry],
+      collect() {
+        this.set(fleet.gauge(g));
+      },
+    });
+  }
+  new Gauge({
+    name: 'hollowfleet_nodes_target',
+    help: 'Hollow nodes this fleet runs',
+    registers: [registry],
+    collect() {
+      this.set(fleet.options.nodes);
+    },
+  });
+  for (const c of COUNTERS) {
+    // Totals come from the workers as absolute values, so they are exposed as gauges of a counter's value.
+    new Gauge({
+      name: `hollowfleet_${snake(c)}_total`,
+      help: `Hollow nodes: ${c} since start`,
+      registers: [registry],
+      collect() {
+        this.set(fleet.counter(c));
+      },
+    });
+  }
+  new Gauge({
+    name: 'hollowfleet_messages_total',
+    help: 'Messages by direction and operation',
+    labelNames: ['direction', 'operation'],
+    registers: [registry],
+    collect() {
+      for (const [key, n] of Object.entries(fleet.messages())) {
+        const [direction, operation] = key.split(':') as [string, string];
+        this.set({ direction, operation }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'hollowfleet_errors_total',
+    help: 'Errors by code',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      for (const [code, n] of Object.entries(fleet.errorsByCode())) this.set({ code }, n);
+    },
+  });
+  new Gauge({
+    name: 'hollowfleet_latency_ms',
+    help: 'Edge latencies since start (quantiles from merged HDR histograms)',
+    labelNames: ['metric', 'quantile'],
+    registers: [registry],
+    collect() {
+      for (const m of METRICS) {
+        const s = fleet.histogram(m);
+        if (s.count === 0) continue;
+        this.set({ metric: m, quantile: '0.5' }, s.p50Ms);
+        this.set({ metric: m, quantile: '0.9' }, s.p90Ms);
+        this.set({ metric: m, quantile: '0.99' }, s.p99Ms);
+      }
+    },
+  });
+  new Gauge({
+    name: 'hollowfleet_worker_event_loop_delay_p99_ms',
+    help: 'Event-loop delay p99 per worker over the last stats interval',
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      for (const w of fleet.workerStats())
+        this.set({ worker: String(w.workerId) }, w.eventLoopP99Ms);
+    },
+  });
+  new Gauge({
+    name: 'hollowfleet_process_resident_memory_bytes',
+    help: 'Resident set size of the fleet process (TLS state lives outside the V8 heap)',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().rss);
+    },
+  });
+  return registry;
+}
+
+export interface FleetServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startFleetServer(
+  fleet: Fleet,
+  port: number,
+  host = '127.0.0.1',
+): Promise<FleetServer> {
+  const registry = fleetRegistry(fleet);
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    } else if (path === '/snapshot') {
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify(fleet.snapshot()));
+    } else if (path === '/healthz') {
+      res.writeHead(200).end('ok');
+    } else if (path === '/readyz') {
+      const ready = fleet.gauge('ready');
+      res.writeHead(ready > 0 ? 200 : 503).end(`${ready}/${fleet.options.nodes} ready`);
+    } else res.writeHead(404).end('not found');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
