@@ -35,10 +35,20 @@ function deltas(start: Sample[], end: Sample[]): Sample[] {
   });
 }
 
-export function apiResponsiveness(startText: string, endText: string, metric = SLI_METRIC): ApiCallLatency[] {
+export function apiResponsiveness(
+  startText: string,
+  endText: string,
+  metric = SLI_METRIC,
+): ApiCallLatency[] {
   const keep = (n: string) => n === `${metric}_bucket`;
   const d = deltas(parseExposition(startText, keep), parseExposition(endText, keep));
-  const groups = new Map<string, { labels: { resource: string; subresource: string; verb: string; scope: string }; buckets: Map<number, number> }>();
+  const groups = new Map<
+    string,
+    {
+      labels: { resource: string; subresource: string; verb: string; scope: string };
+      buckets: Map<number, number>;
+    }
+  >();
   for (const s of d) {
     const { resource = '', subresource = '', verb = '', scope = '', le } = s.labels;
     if (verb === 'WATCH' || STREAMING.has(subresource) || le === undefined) continue;
@@ -61,7 +71,15 @@ export function apiResponsiveness(startText: string, endText: string, metric = S
     const p50Ms = q(0.5);
     const p90Ms = q(0.9);
     const p99Ms = q(0.99);
-    out.push({ ...g.labels, count: Math.round(count), p50Ms, p90Ms, p99Ms, thresholdMs, pass: !(p50Ms > thresholdMs || p90Ms > thresholdMs || p99Ms > thresholdMs) });
+    out.push({
+      ...g.labels,
+      count: Math.round(count),
+      p50Ms,
+      p90Ms,
+      p99Ms,
+      thresholdMs,
+      pass: !(p50Ms > thresholdMs || p90Ms > thresholdMs || p99Ms > thresholdMs),
+    });
   }
   return out.sort((a, b) => b.p99Ms - a.p99Ms);
 }

@@ -17,5 +17,9 @@ export function nearestRank(sorted: ArrayLike<number>, p: number): number {
 
 export function latencyPercentiles(values: number[]): LatencyPercentiles {
   const sorted = Float64Array.from(values).sort();
-  return { Perc50: nearestRank(sorted, 50), Perc90: nearestRank(sorted, 90), Perc99: nearestRank(sorted, 99) };
+  return {
+    Perc50: nearestRank(sorted, 50),
+    Perc90: nearestRank(sorted, 90),
+    Perc99: nearestRank(sorted, 99),
+  };
 }

@@ -63,9 +63,13 @@ const TRANSITIONS: Record<Transition, [keyof PodTimes, keyof PodTimes]> = {
 };
 
 /** Latency per transition over pods that have both ends, negatives clamped to 0, in ms. */
-export function podStartupTransitions(tracker: PodStartupTracker): Record<Transition, LatencyPercentiles & { count: number }> {
+export function podStartupTransitions(
+  tracker: PodStartupTracker,
+): Record<Transition, LatencyPercentiles & { count: number }> {
   const out = {} as Record<Transition, LatencyPercentiles & { count: number }>;
-  for (const [name, [from, to]] of Object.entries(TRANSITIONS) as Array<[Transition, [keyof PodTimes, keyof PodTimes]]>) {
+  for (const [name, [from, to]] of Object.entries(TRANSITIONS) as Array<
+    [Transition, [keyof PodTimes, keyof PodTimes]]
+  >) {
     const values: number[] = [];
     for (const [, t] of tracker.entries()) {
       const a = t[from];

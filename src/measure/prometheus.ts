@@ -21,7 +21,8 @@ export function parseExposition(text: string, keep?: (name: string) => boolean):
     const name = m[1]!;
     if (keep && !keep(name)) continue;
     const labels: Record<string, string> = {};
-    for (const lm of (m[3] ?? '').matchAll(LABEL)) labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    for (const lm of (m[3] ?? '').matchAll(LABEL))
+      labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     const value = m[4] === '+Inf' ? Infinity : m[4] === '-Inf' ? -Infinity : Number(m[4]);
     samples.push({ name, labels, value });
   }
@@ -44,7 +45,8 @@ export function histogramQuantile(q: number, input: Bucket[]): number {
     if (last && last.le === b.le) last.count += b.count;
     else merged.push({ ...b });
   }
-  for (let i = 1; i < merged.length; i++) merged[i]!.count = Math.max(merged[i]!.count, merged[i - 1]!.count);
+  for (let i = 1; i < merged.length; i++)
+    merged[i]!.count = Math.max(merged[i]!.count, merged[i - 1]!.count);
   if (merged.length < 2) return NaN;
   const total = merged[merged.length - 1]!.count;
   if (total === 0) return NaN;

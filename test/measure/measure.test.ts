@@ -4,10 +4,36 @@ import { latencyPercentiles, nearestRank } from '../../src/measure/percentile.js
 import { PodStartupTracker, podStartupTransitions } from '../../src/measure/pod-startup.js';
 import { histogramQuantile, parseExposition } from '../../src/measure/prometheus.js';
 
-const LES = ['0.05', '0.1', '0.2', '0.4', '0.6', '0.8', '1', '1.25', '1.5', '2', '3', '4', '5', '6', '8', '10', '15', '20', '30', '45', '60', '+Inf'];
+const LES = [
+  '0.05',
+  '0.1',
+  '0.2',
+  '0.4',
+  '0.6',
+  '0.8',
+  '1',
+  '1.25',
+  '1.5',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '8',
+  '10',
+  '15',
+  '20',
+  '30',
+  '45',
+  '60',
+  '+Inf',
+];
 
 function scrape(series: Array<{ labels: string; counts: Record<string, number> }>): string {
-  const lines = ['# HELP apiserver_request_sli_duration_seconds x', '# TYPE apiserver_request_sli_duration_seconds histogram'];
+  const lines = [
+    '# HELP apiserver_request_sli_duration_seconds x',
+    '# TYPE apiserver_request_sli_duration_seconds histogram',
+  ];
   for (const s of series) {
     let last = 0;
     for (const le of LES) {
@@ -42,18 +68,36 @@ describe('histogram_quantile', () => {
   });
 
   it('handles +Inf, missing +Inf, empty histograms and unsorted buckets', () => {
-    expect(histogramQuantile(0.99, [{ le: 1, count: 1 }, { le: Infinity, count: 10 }])).toBe(1);
+    expect(
+      histogramQuantile(0.99, [
+        { le: 1, count: 1 },
+        { le: Infinity, count: 10 },
+      ]),
+    ).toBe(1);
     expect(histogramQuantile(0.5, [{ le: 1, count: 1 }])).toBeNaN();
-    expect(histogramQuantile(0.5, [{ le: 1, count: 0 }, { le: Infinity, count: 0 }])).toBeNaN();
-    expect(histogramQuantile(0.5, [{ le: Infinity, count: 4 }, { le: 0.05, count: 4 }])).toBeCloseTo(0.025);
+    expect(
+      histogramQuantile(0.5, [
+        { le: 1, count: 0 },
+        { le: Infinity, count: 0 },
+      ]),
+    ).toBeNaN();
+    expect(
+      histogramQuantile(0.5, [
+        { le: Infinity, count: 4 },
+        { le: 0.05, count: 4 },
+      ]),
+    ).toBeCloseTo(0.025);
   });
 });
 
 describe('API responsiveness from two scrapes', () => {
   it('diffs buckets, sums instances, drops WATCH, and applies the 1 s / 30 s thresholds', () => {
-    const pods = 'verb="POST",group="",version="v1",resource="pods",subresource="",scope="resource",component="apiserver"';
-    const list = 'verb="LIST",group="",version="v1",resource="pods",subresource="",scope="namespace",component="apiserver"';
-    const watch = 'verb="WATCH",group="",version="v1",resource="pods",subresource="",scope="namespace",component="apiserver"';
+    const pods =
+      'verb="POST",group="",version="v1",resource="pods",subresource="",scope="resource",component="apiserver"';
+    const list =
+      'verb="LIST",group="",version="v1",resource="pods",subresource="",scope="namespace",component="apiserver"';
+    const watch =
+      'verb="WATCH",group="",version="v1",resource="pods",subresource="",scope="namespace",component="apiserver"';
     const start = scrape([{ labels: pods, counts: { '0.05': 100, '+Inf': 100 } }]);
     const end = scrape([
       { labels: pods, counts: { '0.05': 4100, '0.1': 5000, '0.2': 5090, '0.4': 5100 } },
@@ -70,14 +114,22 @@ describe('API responsiveness from two scrapes', () => {
     expect(listRow.thresholdMs).toBe(30_000);
     expect(listRow.p99Ms).toBeCloseTo(1995, 0); // 1.5 s + 0.5 s × 9.9/10
     expect(listRow.pass).toBe(true);
-    expect(parseExposition('a{x="q\\"uote"} 1 1700000000').at(0)).toEqual({ name: 'a', labels: { x: 'q"uote' }, value: 1 });
+    expect(parseExposition('a{x="q\\"uote"} 1 1700000000').at(0)).toEqual({
+      name: 'a',
+      labels: { x: 'q"uote' },
+      value: 1,
+    });
   });
 });
 
 describe('pod startup from watch receive times', () => {
   it('takes the first sighting of each phase, clamps negatives, and skips pods missing a phase', () => {
     const t = new PodStartupTracker();
-    const pod = (name: string, nodeName?: string, phase = 'Pending') => ({ metadata: { namespace: 'n', name }, spec: { nodeName }, status: { phase } });
+    const pod = (name: string, nodeName?: string, phase = 'Pending') => ({
+      metadata: { namespace: 'n', name },
+      spec: { nodeName },
+      status: { phase },
+    });
     t.observe('ADDED', pod('a'), 1000);
     t.observe('MODIFIED', pod('a', 'n1'), 1100);
     t.observe('MODIFIED', pod('a', 'n1', 'Running'), 1600);
