@@ -5,6 +5,7 @@
  * histograms — checked against the SLOs and written to a report.
  */
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
@@ -71,8 +72,7 @@ export interface DemoResult {
 
 async function scrapeMetrics(kc: KubeConfig): Promise<string> {
   const server = kc.getCurrentCluster()!.server;
-  const https = await import('node:https');
-  const opts: import('node:https').RequestOptions = {};
+  const opts: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
   return new Promise((resolve, reject) => {
     const req = https.request(`${server}/metrics`, { ...opts, method: 'GET' }, (res) => {
