@@ -4,7 +4,7 @@
  * server — for the quick start and the tests. It is a fixture and demo target: every report made
  * against it says `target: embedded`, and the real CloudCore wins wherever the two differ.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mintJoinToken } from '../protocol/token.js';
 import { writeKubeconfig } from './apiserver/kubeconfig.js';
@@ -15,7 +15,12 @@ import { CertServer } from './hub/cert-server.js';
 import { Hub, type HubOptions } from './hub/hub.js';
 import { ObjectSyncTable } from './hub/object-sync.js';
 import { LoadBalancer } from './lb.js';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from './pki.js';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  loadCertificateAuthority,
+  type CertificateAuthority,
+} from './pki.js';
 
 export interface EmbeddedClusterOptions {
   /** Directory for the kubeconfig, CA and token (created 0700; files 0600). */
@@ -29,6 +34,11 @@ export interface EmbeddedClusterOptions {
   hub?: Partial<Omit<HubOptions, 'store' | 'ca' | 'syncTable'>>;
   /** Token lifetime (CloudCore: 2 × tokenRefreshDuration = 24 h). */
   tokenTtlSeconds?: number;
+  /**
+   * Directory holding ca.crt and ca.key to share one CA between several embedded control planes
+   * (benchmarks run hubs in several processes); created on first use.
+   */
+  caDir?: string;
 }
 
 export interface EmbeddedClusterInfo {
@@ -65,7 +75,7 @@ export class EmbeddedCluster {
   async start(): Promise<EmbeddedClusterInfo> {
     const dir = this.options.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    this.ca = await createCertificateAuthority();
+    this.ca = await this.certificateAuthority();
     this.controllers = startControllers(this.store, this.options.controllers);
     this.apiServer = new EmbeddedApiServer({
       store: this.store,
@@ -132,6 +142,30 @@ export class EmbeddedCluster {
       caFile,
     };
     return this.info;
+  }
+
+  private async certificateAuthority(): Promise<CertificateAuthority> {
+    const caDir = this.options.caDir;
+    if (!caDir) return createCertificateAuthority();
+    const certFile = path.join(caDir, 'ca.crt');
+    const keyFile = path.join(caDir, 'ca.key');
+    try {
+      return await loadCertificateAuthority(
+        await readFile(certFile, 'utf8'),
+        await readFile(keyFile, 'utf8'),
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const ca = await createCertificateAuthority();
+    await mkdir(caDir, { recursive: true, mode: 0o700 });
+    await writeFile(keyFile, ca.keyPem, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    await writeFile(certFile, ca.certPem, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    // Another process may have won the race: use whatever is on disk.
+    return loadCertificateAuthority(
+      await readFile(certFile, 'utf8'),
+      await readFile(keyFile, 'utf8'),
+    );
   }
 
   /** CloudCore keeps its join token and CA in Secrets of the kubeedge namespace (protocol.md §1.2). */

@@ -208,3 +208,36 @@ export function describeCertificate(der: Buffer): {
   const c = new NodeX509(der);
   return { subject: c.subject, validTo: c.validTo, fingerprint256: c.fingerprint256 };
 }
+
+/** Loads a CA written by an earlier embedded control plane, so several processes share one CA. */
+export async function loadCertificateAuthority(
+  certPem: string,
+  keyPem: string,
+): Promise<CertificateAuthority> {
+  const cert = new NodeX509(certPem);
+  const keyObject = createPrivateKey(keyPem);
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    keyObject.export({ format: 'der', type: 'pkcs8' }),
+    EC_ALG,
+    true,
+    ['sign'],
+  );
+  const publicKey = await webcrypto.subtle.importKey(
+    'spki',
+    cert.publicKey.export({ format: 'der', type: 'spki' }),
+    EC_ALG,
+    true,
+    ['verify'],
+  );
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? 'KubeEdge';
+  return {
+    certDer: Buffer.from(cert.raw),
+    certPem: toPem(Buffer.from(cert.raw)),
+    keyDer: keyObject.export({ format: 'der', type: 'sec1' }),
+    keyPem: keyObject.export({ format: 'pem', type: 'sec1' }).toString(),
+    privateKey,
+    publicKey,
+    subject: `CN=${cn}`,
+  };
+}

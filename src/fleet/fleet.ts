@@ -50,6 +50,9 @@ export interface FleetOptions {
   maxConcurrentHandshakes?: number;
   statsIntervalMs?: number;
   seed?: number;
+  /** This fleet runs node indices [indexOffset, indexOffset + nodes) of a shard of shardNodes (several processes per shard). */
+  indexOffset?: number;
+  shardNodes?: number;
 }
 
 export interface FleetNotice {
@@ -191,15 +194,20 @@ export class Fleet {
       maxConcurrentHandshakes: r.maxConcurrentHandshakes,
     });
     this.startedAt = Date.now();
-    const ranges = splitRange(opts.nodes, r.workers);
+    const offset = opts.indexOffset ?? 0;
+    const shardNodes = opts.shardNodes ?? opts.nodes;
+    const ranges = splitRange(opts.nodes, r.workers).map((x) => ({
+      start: x.start + offset,
+      end: x.end + offset,
+    }));
     ranges.forEach((range, workerId) => {
       const channel = new MessageChannel();
       const start: WorkerStart = {
         version: FLEET_PROTOCOL_VERSION,
         workerId,
         range,
-        shardNodes: opts.nodes,
-        globalOffset: r.shard.index * opts.nodes,
+        shardNodes,
+        globalOffset: r.shard.index * shardNodes,
         naming: { prefix: r.prefix, shard: r.shard },
         targets: opts.targets,
         certStrategy: r.certStrategy,

@@ -6,7 +6,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
 import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
-import type { Fleet } from './fleet.js';
+import type { HistogramSummary } from '../common/histogram.js';
+import type { FleetNotice, FleetSnapshot } from './fleet.js';
+
+/** What the CLI, the metrics endpoint and drivers need of a fleet, whether one process or several. */
+export interface FleetHandle {
+  readonly options: { nodes: number };
+  readonly elapsedMs: number;
+  gauge(name: EdgeGauge): number;
+  counter(name: EdgeCounter): number;
+  messages(): Record<string, number>;
+  errorsByCode(): Record<string, number>;
+  histogram(metric: EdgeMetric): HistogramSummary;
+  workerStats(): Array<{ workerId: number; eventLoopP99Ms: number; heapUsedBytes: number }>;
+  snapshot(): FleetSnapshot;
+  onNotice(listener: (notice: FleetNotice) => void): void;
+  waitReady(fraction: number, timeoutMs: number): Promise<void>;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 const GAUGES: EdgeGauge[] = ['connected', 'registered', 'ready', 'podsTracked', 'podsRunning'];
 const COUNTERS: EdgeCounter[] = [
@@ -41,12 +59,12 @@ function snake(name: string): string {
 }
 
 /** A prom-client registry whose collectors read the fleet's merged state at scrape time. */
-export function fleetRegistry(fleet: Fleet): Registry {
+export function fleetRegistry(
+  fleet: FleetHandle,
+  labels: { shard: number; prefix: string },
+): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({
-    shard: String(fleet.resolved.shard.index),
-    prefix: fleet.resolved.prefix,
-  });
+  registry.setDefaultLabels({ shard: String(labels.shard), prefix: labels.prefix });
   for (const g of GAUGES) {
     new Gauge({
       name: `hollowfleet_nodes_${snake(g)}`,
@@ -139,11 +157,12 @@ export interface FleetServer {
 }
 
 export async function startFleetServer(
-  fleet: Fleet,
+  fleet: FleetHandle,
+  labels: { shard: number; prefix: string },
   port: number,
   host = '127.0.0.1',
 ): Promise<FleetServer> {
-  const registry = fleetRegistry(fleet);
+  const registry = fleetRegistry(fleet, labels);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {

@@ -13,6 +13,7 @@ export async function clusterHandler(args: ParsedArgs, out: Output): Promise<num
     lbPort: Number(args['lb-port']),
     certPort: Number(args['cert-port']),
     controllers: { scheduler: { qps: Number(args['scheduler-qps']) } },
+    caDir: typeof args['ca-dir'] === 'string' ? resolve(args['ca-dir']) : undefined,
   });
   const info = cluster.info;
   if (args.json) out.data(JSON.stringify(info));

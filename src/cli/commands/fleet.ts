@@ -1,8 +1,9 @@
 import { ConfigError } from '../../common/errors.js';
 import { ExitCode } from '../../common/exit-codes.js';
 import { parseDurationMs, parseStartDelay, type NodeProfileInput } from '../../edge/profile.js';
-import { Fleet, ReadinessTimeoutError } from '../../fleet/fleet.js';
-import { startFleetServer } from '../../fleet/metrics-server.js';
+import { Fleet, ReadinessTimeoutError, type FleetOptions } from '../../fleet/fleet.js';
+import { ProcessFleet } from '../../fleet/process-fleet.js';
+import { startFleetServer, type FleetHandle } from '../../fleet/metrics-server.js';
 import { parseShard } from '../../fleet/naming.js';
 import { loadKubeconfig, readJoinToken } from '../../kube/token.js';
 import type { ParsedArgs } from '../command.js';
@@ -42,7 +43,7 @@ export function profileFromArgs(args: ParsedArgs): NodeProfileInput {
 }
 
 export async function fleetHandler(args: ParsedArgs, out: Output): Promise<number> {
-  const fleet = new Fleet({
+  const fleetOptions: FleetOptions = {
     nodes: Number(args.nodes),
     targets: parseAddresses(String(args.cloudcore ?? '')),
     certServerUrl: String(args['cert-server']),
@@ -58,8 +59,17 @@ export async function fleetHandler(args: ParsedArgs, out: Output): Promise<numbe
     connectRate: Number(args['connect-rate']),
     maxConcurrentHandshakes: Number(args['max-handshakes']),
     profile: profileFromArgs(args),
-  });
-  fleet.toolVersion = await toolVersion();
+  };
+  const processes = args.processes === undefined ? 1 : Number(args.processes);
+  const version = await toolVersion();
+  let fleet: FleetHandle;
+  if (processes > 1) fleet = new ProcessFleet(fleetOptions, processes, version);
+  else {
+    const single = new Fleet(fleetOptions);
+    single.toolVersion = version;
+    fleet = single;
+  }
+  const labels = { shard: fleetOptions.shard?.index ?? 0, prefix: fleetOptions.prefix ?? 'hollow' };
   const waitFraction = args['wait-ready']
     ? parseFraction(String(args['wait-ready']), '--wait-ready')
     : undefined;
@@ -94,14 +104,19 @@ export async function fleetHandler(args: ParsedArgs, out: Output): Promise<numbe
   process.once('SIGTERM', onSignal);
   const server =
     args['metrics-port'] !== undefined && Number(args['metrics-port']) >= 0
-      ? await startFleetServer(fleet, Number(args['metrics-port']), String(args['metrics-host']))
+      ? await startFleetServer(
+          fleet,
+          labels,
+          Number(args['metrics-port']),
+          String(args['metrics-host']),
+        )
       : undefined;
   if (server && !args.json)
     out.info(
       `metrics on http://${String(args['metrics-host'])}:${server.port}/metrics, snapshot on /snapshot`,
     );
   let exit: number = ExitCode.Pass;
-  await fleet.start();
+  await (fleet as Fleet | ProcessFleet).start();
   const ticker = setInterval(() => progress.update(line()), 1000);
   try {
     if (waitFraction !== undefined) {
@@ -162,7 +177,7 @@ export async function fleetHandler(args: ParsedArgs, out: Output): Promise<numbe
   return exit;
 }
 
-function summaryTable(fleet: Fleet): string {
+function summaryTable(fleet: FleetHandle): string {
   const rows: string[] = [];
   const counters = [
     'registrations',

@@ -33,6 +33,11 @@ export const clusterCommand: CommandSpec = {
       describe: 'certificate-server port (0 = any free port)',
     },
     'api-port': { type: 'number', default: 0, describe: 'API server port (0 = any free port)' },
+    'ca-dir': {
+      type: 'string',
+      describe:
+        'share one CA (ca.crt, ca.key) between several embedded control planes; created if missing',
+    },
     json: {
       type: 'boolean',
       default: false,
@@ -87,7 +92,12 @@ export const fleetCommand: CommandSpec = {
         'this fleet is shard INDEX/COUNT (0-based) of a larger one; names are <prefix>-<index>-<n>',
     },
     prefix: { type: 'string', default: 'hollow', describe: 'node name prefix' },
-    workers: { type: 'number', describe: 'worker threads (default: one per core)' },
+    workers: { type: 'number', describe: 'worker threads per process (default: one per core)' },
+    processes: {
+      type: 'number',
+      describe:
+        'fleet processes on this machine (one process holds about 19,900 sockets: its descriptor limit)',
+    },
     'node-labels': { type: 'string', describe: 'extra node labels, k=v,k2=v2' },
     pods: { type: 'string', describe: 'pods capacity per node (default 110)' },
     'cert-strategy': {

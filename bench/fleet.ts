@@ -1,0 +1,262 @@
+/**
+ * `npm run bench:fleet`: what one fleet process and one machine hold. Embedded hubs run in separate
+ * processes (sharing one CA), the fleet in child processes, the floor is bare `ws` over mutual TLS.
+ *   npm run bench:fleet -- --points 1000,5000,10000,19000 --machine 30000 --json
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ProcessFleet } from '../src/fleet/process-fleet.js';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  issueLoopbackServerCertificate,
+} from '../src/embedded/pki.js';
+
+interface Point {
+  nodes: number;
+  processes: number;
+  readyNodes: number;
+  rampSeconds: number;
+  readyPerSecond: number;
+  rssPerNodeBytes: number;
+  /** Slope between this point and the previous one: the cost of one more node, fixed costs removed. */
+  marginalRssPerNodeBytes: number | null;
+  rssBytes: number;
+  floorRssPerConnBytes: number | null;
+  ratio: number | null;
+  cpuPerNodeUs: number;
+  eventLoopP99Ms: number;
+  acksSent: number;
+  rejected: number;
+  requestTimeouts: number;
+}
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const json = process.argv.includes('--json');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const bin = new URL('../bin/hollowfleet.js', import.meta.url).pathname;
+const steadySeconds = Number(arg('steady', '30'));
+
+function procStat(pid: number): { rss: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return {
+    rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
+    cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / 100,
+  };
+}
+
+async function controlPlanes(
+  count: number,
+  caDir: string,
+): Promise<{ children: ChildProcess[]; hubs: string[]; certServer: string; token: string }> {
+  const children: ChildProcess[] = [];
+  const infos: Array<{ hubAddresses: string[]; certServer: string; tokenFile: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hf-cp-'));
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'cluster',
+        '--json',
+        '--dir',
+        dir,
+        '--hubs',
+        '1',
+        '--node-limit',
+        '20000',
+        '--ca-dir',
+        caDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    children.push(child);
+    infos.push(
+      JSON.parse(
+        await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r)),
+      ),
+    );
+  }
+  return {
+    children,
+    hubs: infos.map((i) => i.hubAddresses[0]!),
+    certServer: infos[0]!.certServer,
+    token: readFileSync(infos[0]!.tokenFile, 'utf8').trim(),
+  };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+}
+
+async function hollow(
+  nodes: number,
+  processes: number,
+  caDir: string,
+  baseRss: number,
+): Promise<Point> {
+  const cp = await controlPlanes(Math.max(1, Math.ceil(nodes / 9_500)), caDir);
+  const fleet = new ProcessFleet(
+    {
+      nodes,
+      workers: 2,
+      prefix: `bench${nodes}`,
+      targets: cp.hubs.map((h) => ({ host: h.split(':')[0]!, port: Number(h.split(':')[1]) })),
+      certServerUrl: cp.certServer,
+      token: cp.token,
+      tlsServerName: 'localhost',
+      certDir: await mkdtemp(path.join(tmpdir(), 'hf-bench-certs-')),
+      connectRate: 0,
+      maxConcurrentHandshakes: 64,
+    },
+    processes,
+    'bench',
+  );
+  const started = Date.now();
+  try {
+    await fleet.start();
+    await waitFor(() => fleet.gauge('ready') >= nodes, 15 * 60_000);
+    const rampSeconds = (Date.now() - started) / 1000;
+    const readyNodes = fleet.gauge('ready');
+    log(
+      `  ${nodes} nodes × ${processes} process(es): ${readyNodes} Ready in ${rampSeconds.toFixed(1)} s`,
+    );
+    const before = fleet.childPids().map(procStat);
+    await new Promise((r) => setTimeout(r, steadySeconds * 1000));
+    const after = fleet.childPids().map(procStat);
+    const rss = after.reduce((a, s) => a + s.rss, 0) - baseRss * processes;
+    const cpuMs = after.reduce((a, s, i) => a + s.cpuMs - before[i]!.cpuMs, 0);
+    return {
+      nodes,
+      processes,
+      readyNodes,
+      rampSeconds,
+      readyPerSecond: readyNodes / rampSeconds,
+      rssPerNodeBytes: Math.round(rss / Math.max(1, readyNodes)),
+      marginalRssPerNodeBytes: null,
+      rssBytes: rss,
+      floorRssPerConnBytes: null,
+      ratio: null,
+      cpuPerNodeUs: Math.round((cpuMs * 1000) / steadySeconds / Math.max(1, readyNodes)),
+      eventLoopP99Ms: fleet.eventLoopP99Ms(),
+      acksSent: fleet.counter('acksSent'),
+      rejected: fleet.counter('rejected'),
+      requestTimeouts: fleet.counter('requestTimeouts'),
+    };
+  } finally {
+    await fleet.stop();
+    for (const c of cp.children) c.kill('SIGTERM');
+  }
+}
+
+async function floor(
+  nodes: number,
+  files: { cert: string; key: string; ca: string; serverCert: string; serverKey: string },
+): Promise<number> {
+  const server = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL('./floor-server.ts', import.meta.url).pathname,
+      files.serverCert,
+      files.serverKey,
+      files.ca,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await new Promise<string>((r) =>
+      createInterface({ input: server.stdout! }).once('line', r),
+    );
+    const client = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        new URL('./floor-client.ts', import.meta.url).pathname,
+        port,
+        String(nodes),
+        files.cert,
+        files.key,
+        files.ca,
+        String(steadySeconds),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const line = await new Promise<string>((r) =>
+      createInterface({ input: client.stdout! }).once('line', r),
+    );
+    return (JSON.parse(line) as { rssPerConnBytes: number }).rssPerConnBytes;
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+const caDir = await mkdtemp(path.join(tmpdir(), 'hf-bench-ca-'));
+const ca = await createCertificateAuthority();
+await writeFile(path.join(caDir, 'ca.crt'), ca.certPem, { mode: 0o600 });
+await writeFile(path.join(caDir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+const client = await issueCertificate(ca, { subject: 'CN=floor', usages: ['clientAuth'] });
+const server = await issueLoopbackServerCertificate(ca);
+const files = {
+  cert: path.join(caDir, 'c.crt'),
+  key: path.join(caDir, 'c.key'),
+  ca: path.join(caDir, 'ca.crt'),
+  serverCert: path.join(caDir, 's.crt'),
+  serverKey: path.join(caDir, 's.key'),
+};
+await writeFile(files.cert, client.certPem);
+await writeFile(files.key, client.keyPem);
+await writeFile(files.serverCert, server.certPem);
+await writeFile(files.serverKey, server.keyPem);
+
+log('baseline: an idle fleet process with one node');
+const base = await hollow(1, 1, caDir, 0);
+const baseRss = base.rssPerNodeBytes;
+const points: Point[] = [];
+for (const n of arg('points', '1000,5000,10000,19000')
+  .split(',')
+  .map(Number)
+  .filter((x) => x > 0)) {
+  const p = await hollow(n, 1, caDir, baseRss);
+  p.floorRssPerConnBytes = await floor(n, files);
+  const previous = points.at(-1);
+  if (previous)
+    p.marginalRssPerNodeBytes = Math.round(
+      (p.rssBytes - previous.rssBytes) / (p.readyNodes - previous.readyNodes),
+    );
+  p.ratio = Number(
+    ((p.marginalRssPerNodeBytes ?? p.rssPerNodeBytes) / p.floorRssPerConnBytes).toFixed(2),
+  );
+  log(
+    `    RSS/node ${(p.rssPerNodeBytes / 1024).toFixed(1)} KiB` +
+      (p.marginalRssPerNodeBytes !== null
+        ? ` (marginal ${(p.marginalRssPerNodeBytes / 1024).toFixed(1)} KiB)`
+        : '') +
+      `, floor ${(p.floorRssPerConnBytes / 1024).toFixed(1)} KiB, ratio ×${p.ratio}, CPU ${p.cpuPerNodeUs} µs/node/s, event-loop p99 ${p.eventLoopP99Ms.toFixed(1)} ms`,
+  );
+  points.push(p);
+}
+const machine = Number(arg('machine', '30000'));
+if (machine > 0) {
+  const p = await hollow(machine, Number(arg('machine-processes', '2')), caDir, baseRss);
+  log(
+    `    RSS/node ${(p.rssPerNodeBytes / 1024).toFixed(1)} KiB, CPU ${p.cpuPerNodeUs} µs/node/s, event-loop p99 ${p.eventLoopP99Ms.toFixed(1)} ms`,
+  );
+  points.push(p);
+}
+if (json) process.stdout.write(`${JSON.stringify(points)}\n`);
+process.exit(0);

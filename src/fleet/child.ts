@@ -1,0 +1,53 @@
+/**
+ * A fleet process started by ProcessFleet: it runs one Fleet and reports snapshots over IPC. Several
+ * processes are how a machine holds more nodes than one process's descriptor limit allows.
+ */
+import { Fleet, type FleetOptions } from './fleet.js';
+
+type ParentMessage =
+  | { type: 'start'; options: FleetOptions; toolVersion: string; intervalMs: number }
+  | { type: 'stop' };
+
+let fleet: Fleet | undefined;
+let timer: NodeJS.Timeout | undefined;
+
+function send(msg: unknown): void {
+  process.send?.(msg);
+}
+
+process.on('message', (msg: ParentMessage) => {
+  if (msg.type === 'start') {
+    fleet = new Fleet(msg.options);
+    fleet.toolVersion = msg.toolVersion;
+    fleet.onNotice((n) => send({ type: 'notice', notice: n }));
+    fleet.start().then(
+      () => {
+        timer = setInterval(
+          () => send({ type: 'snapshot', snapshot: fleet!.snapshot() }),
+          msg.intervalMs,
+        );
+        send({ type: 'started' });
+      },
+      (err: Error) => {
+        send({
+          type: 'failed',
+          error: { code: (err as { code?: string }).code ?? 'HF_INTERNAL', message: err.message },
+        });
+        process.exit(5);
+      },
+    );
+  } else if (msg.type === 'stop') {
+    if (timer) clearInterval(timer);
+    const f = fleet;
+    void (async () => {
+      await f?.stop();
+      if (f) send({ type: 'snapshot', snapshot: f.snapshot(), final: true });
+      process.disconnect?.();
+    })();
+  }
+});
+process.on('disconnect', () => {
+  void fleet?.stop().finally(() => process.exit(0));
+});
+// The parent handles Ctrl-C and stops children over IPC.
+process.on('SIGINT', () => undefined);
