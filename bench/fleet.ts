@@ -120,6 +120,7 @@ async function hollow(
     },
     processes,
     'bench',
+    true,
   );
   const started = Date.now();
   try {
@@ -132,7 +133,10 @@ async function hollow(
     );
     const before = fleet.childPids().map(procStat);
     await new Promise((r) => setTimeout(r, steadySeconds * 1000));
-    const after = fleet.childPids().map(procStat);
+    const cpuAfter = fleet.childPids().map(procStat);
+    // RSS after a collection in every isolate, as the floor measures it.
+    await fleet.collectGarbage();
+    const after = fleet.childPids().map((pid, i) => ({ rss: procStat(pid).rss, cpuMs: cpuAfter[i]!.cpuMs }));
     const rss = after.reduce((a, s) => a + s.rss, 0) - baseRss * processes;
     const cpuMs = after.reduce((a, s, i) => a + s.cpuMs - before[i]!.cpuMs, 0);
     return {

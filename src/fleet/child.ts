@@ -6,7 +6,8 @@ import { Fleet, type FleetOptions } from './fleet.js';
 
 type ParentMessage =
   | { type: 'start'; options: FleetOptions; toolVersion: string; intervalMs: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'gc' };
 
 let fleet: Fleet | undefined;
 let timer: NodeJS.Timeout | undefined;
@@ -36,6 +37,14 @@ process.on('message', (msg: ParentMessage) => {
         process.exit(5);
       },
     );
+  } else if (msg.type === 'gc') {
+    const f = fleet;
+    void (async () => {
+      await f?.flush(5_000, 'gc');
+      (globalThis as { gc?: () => void }).gc?.();
+      if (f) send({ type: 'snapshot', snapshot: f.snapshot() });
+      send({ type: 'gc-done' });
+    })();
   } else if (msg.type === 'stop') {
     if (timer) clearInterval(timer);
     const f = fleet;

@@ -14,6 +14,7 @@ import { encodeMergedHistograms, mergeSnapshots, type MergedSnapshot } from './m
 import { splitRange } from './naming.js';
 
 interface Child {
+  gcDone?: () => void;
   process: ChildProcess;
   snapshot: FleetSnapshot | undefined;
   exited: Promise<void>;
@@ -34,6 +35,8 @@ export class ProcessFleet {
     readonly options: FleetOptions,
     readonly processes: number,
     private readonly toolVersion: string,
+    /** Start the fleet processes with --expose-gc so `collectGarbage()` can settle RSS before a measurement. */
+    private readonly exposeGc = false,
   ) {
     if (!Number.isInteger(processes) || processes < 1)
       throw new ConfigError(`--processes must be a positive integer, got ${processes}`);
@@ -45,7 +48,7 @@ export class ProcessFleet {
   async start(): Promise<void> {
     const here = import.meta.url;
     const file = fileURLToPath(new URL(here.endsWith('.ts') ? './child.ts' : './child.js', here));
-    const execArgv = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const execArgv = [...(here.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(this.exposeGc ? ['--expose-gc'] : [])];
     const ranges = splitRange(this.options.nodes, this.processes);
     const rate = this.options.connectRate ?? 500;
     const handshakes = this.options.maxConcurrentHandshakes ?? 100;
@@ -70,6 +73,7 @@ export class ProcessFleet {
               error?: { code: string; message: string };
             }) => {
               if (msg.type === 'started') resolve();
+            else if (msg.type === 'gc-done') entry.gcDone?.();
               else if (msg.type === 'failed')
                 reject(new HollowfleetError(msg.error!.code, msg.error!.message));
               else if (msg.type === 'snapshot' && msg.snapshot) {
@@ -212,6 +216,19 @@ export class ProcessFleet {
     for (const c of this.children)
       for (const w of c.snapshot?.workers ?? []) worst = Math.max(worst, w.eventLoopP99Ms);
     return worst;
+  }
+
+  /** Asks every process and worker to collect garbage and report; resolves when all did. */
+  async collectGarbage(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.gcDone = resolve;
+            c.process.send({ type: 'gc' });
+          }),
+      ),
+    );
   }
 
   childPids(): number[] {

@@ -47,7 +47,11 @@ export interface WorkerStart {
   port: MessagePort;
 }
 
-export type MainToWorker = { type: 'stop'; version: number } | { type: 'flush'; version: number };
+export type MainToWorker =
+  | { type: 'stop'; version: number }
+  | { type: 'flush'; version: number }
+  /** Collect garbage (when the process runs with --expose-gc), then report: benchmarks measure RSS after it. */
+  | { type: 'gc'; version: number };
 
 export interface WorkerStats {
   type: 'stats';

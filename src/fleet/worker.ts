@@ -122,7 +122,8 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
 
   await new Promise<void>((resolve) => {
     port.on('message', (msg: MainToWorker) => {
-      if (msg.type === 'flush') report(false);
+      if (msg.type === 'gc') (globalThis as { gc?: () => void }).gc?.();
+      if (msg.type === 'flush' || msg.type === 'gc') report(false);
       if (msg.type === 'stop') resolve();
     });
     port.on('close', () => resolve());
