@@ -31,6 +31,9 @@ interface Point {
   cpuPerNodeUs: number;
   eventLoopP99Ms: number;
   acksSent: number;
+  /** ACK-mode deliveries the hubs gave up on after every resend (lost acks), and resends. */
+  acksLost: number;
+  resends: number;
   rejected: number;
   requestTimeouts: number;
 }
@@ -53,12 +56,33 @@ function procStat(pid: number): { rss: number; cpuMs: number } {
   };
 }
 
+async function hubCounter(urls: string[], name: string): Promise<number> {
+  let total = 0;
+  for (const url of urls) {
+    const text = await (await fetch(url)).text();
+    for (const line of text.split('\n'))
+      if (line.startsWith(`${name} `)) total += Number(line.slice(name.length + 1));
+  }
+  return total;
+}
+
 async function controlPlanes(
   count: number,
   caDir: string,
-): Promise<{ children: ChildProcess[]; hubs: string[]; certServer: string; token: string }> {
+): Promise<{
+  children: ChildProcess[];
+  hubs: string[];
+  certServer: string;
+  token: string;
+  metrics: string[];
+}> {
   const children: ChildProcess[] = [];
-  const infos: Array<{ hubAddresses: string[]; certServer: string; tokenFile: string }> = [];
+  const infos: Array<{
+    hubAddresses: string[];
+    certServer: string;
+    tokenFile: string;
+    cloudcoreMetrics: string;
+  }> = [];
   for (let i = 0; i < count; i++) {
     const dir = await mkdtemp(path.join(tmpdir(), 'hf-cp-'));
     const child = spawn(
@@ -90,6 +114,7 @@ async function controlPlanes(
     hubs: infos.map((i) => i.hubAddresses[0]!),
     certServer: infos[0]!.certServer,
     token: readFileSync(infos[0]!.tokenFile, 'utf8').trim(),
+    metrics: infos.map((i) => i.cloudcoreMetrics),
   };
 }
 
@@ -136,7 +161,9 @@ async function hollow(
     const cpuAfter = fleet.childPids().map(procStat);
     // RSS after a collection in every isolate, as the floor measures it.
     await fleet.collectGarbage();
-    const after = fleet.childPids().map((pid, i) => ({ rss: procStat(pid).rss, cpuMs: cpuAfter[i]!.cpuMs }));
+    const after = fleet
+      .childPids()
+      .map((pid, i) => ({ rss: procStat(pid).rss, cpuMs: cpuAfter[i]!.cpuMs }));
     const rss = after.reduce((a, s) => a + s.rss, 0) - baseRss * processes;
     const cpuMs = after.reduce((a, s, i) => a + s.cpuMs - before[i]!.cpuMs, 0);
     return {
@@ -153,6 +180,8 @@ async function hollow(
       cpuPerNodeUs: Math.round((cpuMs * 1000) / steadySeconds / Math.max(1, readyNodes)),
       eventLoopP99Ms: fleet.eventLoopP99Ms(),
       acksSent: fleet.counter('acksSent'),
+      acksLost: await hubCounter(cp.metrics, 'hollowfleet_embedded_hub_ack_timeouts_total'),
+      resends: await hubCounter(cp.metrics, 'hollowfleet_embedded_hub_resends_total'),
       rejected: fleet.counter('rejected'),
       requestTimeouts: fleet.counter('requestTimeouts'),
     };

@@ -50,6 +50,11 @@ export interface HollowNodeOptions {
   sink: EdgeEventSink;
   gate?: ConnectGate;
   seed?: number;
+  /**
+   * TLS session tickets by CloudCore address, shared by the nodes of a worker: one ticket per target
+   * instead of one per node keeps reconnect storms cheap without a buffer per node.
+   */
+  sessions?: Map<string, Buffer>;
 }
 
 export type NodeState = 'idle' | 'connecting' | 'registering' | 'ready' | 'backoff' | 'stopped';
@@ -100,7 +105,7 @@ export class HollowNode {
   private readonly rng: Rng;
   private readonly hostIp: string;
   private ws: WebSocket | undefined;
-  private session: Buffer | undefined;
+  private readonly sessions: Map<string, Buffer>;
   private targetIndex: number;
   private attempt = 0;
   private connectStartedAt = 0;
@@ -112,7 +117,8 @@ export class HollowNode {
   /** UIDs whose delete was already sent, so resync updates never send it twice. */
   private readonly deletesSent = new Set<string>();
   private podSlot = 0;
-  private lease: LeaseObject | undefined;
+  /** The lease as CloudCore last returned it, kept as its resourceVersion only. */
+  private leaseRv: string | undefined;
   private leaseMissing = true;
   private readyTransition: string;
   private readonly timers: {
@@ -134,6 +140,7 @@ export class HollowNode {
     this.targetIndex = options.index % Math.max(1, options.targets.length);
     this.readyTransition = isoSeconds(options.scheduler.now());
     this.pending = this.newPending();
+    this.sessions = options.sessions ?? new Map();
   }
 
   private get intervals() {
@@ -214,7 +221,7 @@ export class HollowNode {
       headers: { node_id: this.name, project_id: profile.projectId, ConnectionUse: 'msg' },
       perMessageDeflate: false,
       handshakeTimeout: 30_000,
-      session: this.session,
+      session: this.sessions.get(`${target.host}:${target.port}`),
       followRedirects: false,
     } as WebSocket.ClientOptions);
     this.ws = ws;
@@ -228,7 +235,7 @@ export class HollowNode {
     ws.on('upgrade', (res: IncomingMessage) => {
       const socket = res.socket as TLSSocket;
       socket.on('session', (session: Buffer) => {
-        this.session = session;
+        this.sessions.set(`${target.host}:${target.port}`, session);
       });
     });
     ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
@@ -490,44 +497,38 @@ export class HollowNode {
   }
 
   private async refreshLease(): Promise<void> {
-    if (this.leaseMissing || !this.lease) {
+    if (this.leaseMissing || this.leaseRv === undefined) {
       const query = await this.request('query', this.leasePath(), null);
       const resp = asObjectResponse<LeaseObject>(query.msg.content);
       const notFound =
         resp?.Err?.ErrStatus?.reason === 'NotFound' ||
         asStatusError(query.msg.content)?.reason === 'NotFound';
       if (resp?.Object) {
-        this.lease = resp.Object;
-        this.leaseMissing = false;
+        this.keepLease(resp.Object);
       } else if (notFound) {
-        const created = await this.request('insert', this.leasePath(), this.newLease());
+        const created = await this.request('insert', this.leasePath(), this.leaseObject(undefined));
         const createdResp = asObjectResponse<LeaseObject>(created.msg.content);
-        if (createdResp?.Object) {
-          this.lease = createdResp.Object;
-          this.leaseMissing = false;
-          return;
-        }
-        this.leaseMissing = true;
+        if (createdResp?.Object) this.keepLease(createdResp.Object);
+        else this.leaseMissing = true;
         return;
       }
     }
-    if (!this.lease) return;
-    const renewed: LeaseObject = {
-      ...this.lease,
-      spec: {
-        ...this.lease.spec,
-        holderIdentity: this.name,
-        renewTime: isoMicros(this.opts.scheduler.now()),
-      },
-    };
-    const update = await this.request('update', this.leasePath(), renewed);
+    if (this.leaseRv === undefined) return;
+    const update = await this.request('update', this.leasePath(), this.leaseObject(this.leaseRv));
     const resp = asObjectResponse<LeaseObject>(update.msg.content);
-    if (resp?.Object && !resp.Err) this.lease = resp.Object;
+    if (resp?.Object && !resp.Err) this.keepLease(resp.Object);
     else this.leaseMissing = true; // Conflict or any error: query again next time
   }
 
-  private newLease(): LeaseObject {
+  private keepLease(lease: LeaseObject): void {
+    this.leaseRv = lease.metadata.resourceVersion;
+    this.leaseMissing = this.leaseRv === undefined;
+  }
+
+  /** The Lease the kubelet would write, rebuilt each time so no object is kept per node. */
+  private leaseObject(resourceVersion: string | undefined): LeaseObject {
     const metadata: LeaseObject['metadata'] = { name: this.name, namespace: 'kube-node-lease' };
+    if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
     if (this.uid)
       metadata.ownerReferences = [
         { apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid },

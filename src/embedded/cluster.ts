@@ -5,6 +5,8 @@
  * against it says `target: embedded`, and the real CloudCore wins wherever the two differ.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { mintJoinToken } from '../protocol/token.js';
 import { writeKubeconfig } from './apiserver/kubeconfig.js';
@@ -53,6 +55,8 @@ export interface EmbeddedClusterInfo {
   certServer: string;
   tokenFile: string;
   caFile: string;
+  /** The hubs' Prometheus metrics, as CloudCore serves them on its monitor port. */
+  cloudcoreMetrics: string;
 }
 
 export class EmbeddedCluster {
@@ -65,6 +69,7 @@ export class EmbeddedCluster {
   lb!: LoadBalancer;
   controllers!: Controllers;
   token = '';
+  private monitor: http.Server | undefined;
   info!: EmbeddedClusterInfo;
   private closed = false;
 
@@ -103,6 +108,16 @@ export class EmbeddedCluster {
       await hub.start();
       this.hubs.push(hub);
     }
+    this.monitor = http.createServer((req, res) => {
+      if ((req.url ?? '').split('?')[0] !== '/metrics')
+        return void res.writeHead(404).end('not found');
+      Promise.all(this.hubs.map((h) => h.registry.metrics())).then(
+        (texts) =>
+          res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(texts.join('\n')),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+    await new Promise<void>((resolve) => this.monitor!.listen(0, '127.0.0.1', () => resolve()));
     this.lb = new LoadBalancer(
       this.hubs.map((h) => ({ host: '127.0.0.1', port: h.port })),
       this.options.lbPort ?? 0,
@@ -140,6 +155,7 @@ export class EmbeddedCluster {
       certServer: this.certServer.url,
       tokenFile,
       caFile,
+      cloudcoreMetrics: `http://127.0.0.1:${(this.monitor.address() as AddressInfo).port}/metrics`,
     };
     return this.info;
   }
@@ -202,6 +218,9 @@ export class EmbeddedCluster {
     await this.lb?.close();
     for (const hub of this.hubs) await hub.close();
     await this.certServer?.close();
+    await new Promise<void>((resolve) =>
+      this.monitor ? this.monitor.close(() => resolve()) : resolve(),
+    );
     await this.apiServer?.close();
     this.controllers?.stop();
     this.store.close();

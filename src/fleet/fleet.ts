@@ -341,7 +341,8 @@ export class Fleet {
   /** Asks every worker for fresh stats and waits for them (used before a final summary). */
   async flush(timeoutMs = 2000, type: 'flush' | 'gc' = 'flush'): Promise<void> {
     const before = new Map([...this.workers].map(([id, w]) => [id, w.stats]));
-    for (const w of this.workers.values()) w.port.postMessage({ type, version: FLEET_PROTOCOL_VERSION });
+    for (const w of this.workers.values())
+      w.port.postMessage({ type, version: FLEET_PROTOCOL_VERSION });
     const deadline = Date.now() + timeoutMs;
     while (
       Date.now() < deadline &&

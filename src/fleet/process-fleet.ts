@@ -48,7 +48,10 @@ export class ProcessFleet {
   async start(): Promise<void> {
     const here = import.meta.url;
     const file = fileURLToPath(new URL(here.endsWith('.ts') ? './child.ts' : './child.js', here));
-    const execArgv = [...(here.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(this.exposeGc ? ['--expose-gc'] : [])];
+    const execArgv = [
+      ...(here.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      ...(this.exposeGc ? ['--expose-gc'] : []),
+    ];
     const ranges = splitRange(this.options.nodes, this.processes);
     const rate = this.options.connectRate ?? 500;
     const handshakes = this.options.maxConcurrentHandshakes ?? 100;
@@ -73,7 +76,7 @@ export class ProcessFleet {
               error?: { code: string; message: string };
             }) => {
               if (msg.type === 'started') resolve();
-            else if (msg.type === 'gc-done') entry.gcDone?.();
+              else if (msg.type === 'gc-done') entry.gcDone?.();
               else if (msg.type === 'failed')
                 reject(new HollowfleetError(msg.error!.code, msg.error!.message));
               else if (msg.type === 'snapshot' && msg.snapshot) {

@@ -68,6 +68,7 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
     : undefined;
 
   const nodes: HollowNode[] = [];
+  const sessions = new Map<string, Buffer>();
   let stopping = false;
   const launch = async (index: number) => {
     const name = nodeName(start.naming, index, start.shardNodes);
@@ -95,6 +96,7 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
       scheduler: wheel,
       sink,
       gate,
+      sessions,
       seed: start.seed ^ index,
     });
     nodes.push(node);

@@ -1,31 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
-
-const bin = fileURLToPath(new URL('../../bin/hollowfleet.js', import.meta.url));
-
-function run(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    onStderr?.(stderr, child);
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 describe('hollowfleet demo (the quick start)', () => {
   it('runs end to end on the embedded control plane and writes the report', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'hf-demo-'));
     const reports = path.join(dir, 'reports');
-    const result = await run([
+    const result = await runCli([
       'demo',
       '--nodes',
       '12',
@@ -67,7 +50,7 @@ describe('hollowfleet demo (the quick start)', () => {
   it('on Ctrl-C cleans up, writes a report marked incomplete and exits 130', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'hf-demo-'));
     const reports = path.join(dir, 'reports');
-    const result = await run(
+    const result = await runCli(
       [
         'demo',
         '--nodes',

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubFixture, type HubFixture } from '../helpers/embedded.js';
 import { waitFor } from '../helpers/wait.js';
 
-const bin = fileURLToPath(new URL('../../bin/hollowfleet.js', import.meta.url));
 let f: HubFixture;
 let dir: string;
 let tokenFile: string;
@@ -19,20 +17,6 @@ beforeAll(async () => {
   await writeFile(tokenFile, f.token, { mode: 0o600 });
 });
 afterAll(async () => f.close());
-
-function run(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    onStderr?.(stderr, child);
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 const common = () => [
   '--cloudcore',
@@ -49,7 +33,7 @@ const common = () => [
 
 describe('hollowfleet fleet', () => {
   it('gates on readiness, prints progress on stderr and a JSON summary on stdout', async () => {
-    const result = await run([
+    const result = await runCli([
       'fleet',
       '--nodes',
       '40',
@@ -77,7 +61,7 @@ describe('hollowfleet fleet', () => {
   });
 
   it('stops gracefully on SIGINT, closing every connection', async () => {
-    const result = await run(
+    const result = await runCli(
       ['fleet', '--nodes', '20', '--prefix', 'sigint', '--wait-ready', '100%', ...common()],
       (stderr, child) => {
         if (/20\/20 nodes Ready/.test(stderr) && !child.killed) child.kill('SIGINT');
@@ -93,7 +77,7 @@ describe('hollowfleet fleet', () => {
   });
 
   it('exits 2 with a diagnosis when the readiness gate times out, and 1 on bad flags', async () => {
-    const timeout = await run([
+    const timeout = await runCli([
       'fleet',
       '--nodes',
       '3',
@@ -115,10 +99,10 @@ describe('hollowfleet fleet', () => {
     expect(timeout.code).toBe(2);
     expect(timeout.stderr).toMatch(/0 of 3 nodes Ready/);
     expect(timeout.stderr).toMatch(/HF_ENDPOINT_UNREACHABLE/);
-    const bad = await run(['fleet', '--nodes', '3', ...common(), '--shard', '5/2']);
+    const bad = await runCli(['fleet', '--nodes', '3', ...common(), '--shard', '5/2']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--shard "5\/2"/);
-    const missing = await run(['fleet', '--nodes', '3']);
+    const missing = await runCli(['fleet', '--nodes', '3']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/Missing required arguments?: cloudcore, cert-server/);
   });

@@ -4,12 +4,11 @@
  * pagination, chunked watch streams, Status errors and `/metrics`. kubectl and
  * @kubernetes/client-node talk to it as they would to kube-apiserver.
  */
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
-import { issueLoopbackServerCertificate, type CertificateAuthority } from '../pki.js';
+import { LoopbackHttpsServer } from '../https-server.js';
+import type { CertificateAuthority } from '../pki.js';
 import { errors } from './errors.js';
 import { ApiServerMetrics } from './metrics.js';
 import { apiVersionOf, RESOURCES, resourceInfoIn, type ResourceInfo } from './resources.js';
@@ -63,51 +62,29 @@ class HttpError extends Error {
 
 export class EmbeddedApiServer {
   readonly metrics = new ApiServerMetrics();
-  private server: https.Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener: LoopbackHttpsServer;
   private readonly watchStops = new Set<() => void>();
   requests = 0;
 
-  constructor(private readonly opts: ApiServerOptions) {}
+  constructor(private readonly opts: ApiServerOptions) {
+    this.listener = new LoopbackHttpsServer(opts.ca, opts.host, opts.port);
+  }
 
   get port(): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+    return this.listener.port;
   }
 
   get url(): string {
-    return `https://${this.opts.host ?? '127.0.0.1'}:${this.port}`;
+    return this.listener.url;
   }
 
   async start(): Promise<void> {
-    const cert = await issueLoopbackServerCertificate(this.opts.ca);
-    this.server = https.createServer(
-      {
-        key: cert.keyPem,
-        cert: cert.certPem,
-        ca: this.opts.ca.certPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-        ALPNProtocols: ['http/1.1'],
-      },
-      (req, res) => void this.handle(req, res),
-    );
-    this.server.keepAliveTimeout = 60_000;
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
-    });
+    await this.listener.listen((req, res) => void this.handle(req, res));
   }
 
   async close(): Promise<void> {
     for (const stop of this.watchStops) stop();
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) =>
-      this.server ? this.server.close(() => resolve()) : resolve(),
-    );
+    await this.listener.close();
   }
 
   private authenticated(req: IncomingMessage): boolean {

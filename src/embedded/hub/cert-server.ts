@@ -2,14 +2,13 @@
  * EMBEDDED CONTROL PLANE ONLY. CloudHub's HTTPS certificate server (protocol.md §1, port 10002):
  * `/ca.crt`, `/edge.crt` (token path and rotation path) and `/node/{name}`.
  */
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { verifyJwt } from '../../protocol/token.js';
 import type { ObjectStore } from '../apiserver/store-api.js';
-import { issueLoopbackServerCertificate, signCsr, type CertificateAuthority } from '../pki.js';
+import { LoopbackHttpsServer } from '../https-server.js';
+import { signCsr, type CertificateAuthority } from '../pki.js';
 
 export interface CertServerOptions {
   ca: CertificateAuthority;
@@ -22,51 +21,31 @@ export interface CertServerOptions {
 const MAX_CSR = 1 << 20;
 
 export class CertServer {
-  private server: https.Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener: LoopbackHttpsServer;
   signed = 0;
 
-  constructor(private readonly opts: CertServerOptions) {}
+  constructor(private readonly opts: CertServerOptions) {
+    this.listener = new LoopbackHttpsServer(opts.ca, opts.host, opts.port);
+  }
 
   get port(): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+    return this.listener.port;
   }
 
   get url(): string {
-    return `https://${this.opts.host ?? '127.0.0.1'}:${this.port}`;
+    return this.listener.url;
   }
 
   async start(): Promise<void> {
-    const cert = await issueLoopbackServerCertificate(this.opts.ca);
-    this.server = https.createServer(
-      {
-        key: cert.keyPem,
-        cert: cert.certPem,
-        ca: this.opts.ca.certPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        this.handle(req, res).catch((err: unknown) => {
-          if (!res.headersSent) text(res, 500, err instanceof Error ? err.message : String(err));
-        });
-      },
-    );
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+    await this.listener.listen((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) text(res, 500, err instanceof Error ? err.message : String(err));
+      });
     });
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) =>
-      this.server ? this.server.close(() => resolve()) : resolve(),
-    );
+  close(): Promise<void> {
+    return this.listener.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -74,6 +74,7 @@ export interface HubStats {
   messagesOut: number;
   acks: number;
   resends: number;
+  ackTimeouts: number;
 }
 
 export class Hub {
@@ -93,6 +94,7 @@ export class Hub {
   private readonly messagesCounter: Counter<'direction' | 'operation'>;
   private readonly ackCounter: Counter;
   private readonly resendCounter: Counter;
+  private readonly ackTimeoutCounter: Counter;
   readonly stats: HubStats = {
     connected: 0,
     silent: 0,
@@ -100,6 +102,7 @@ export class Hub {
     messagesOut: 0,
     acks: 0,
     resends: 0,
+    ackTimeouts: 0,
   };
 
   constructor(options: HubOptions) {
@@ -137,6 +140,11 @@ export class Hub {
     this.resendCounter = new Counter({
       name: 'hollowfleet_embedded_hub_resends_total',
       help: 'ACK-mode resends',
+      registers: [this.registry],
+    });
+    this.ackTimeoutCounter = new Counter({
+      name: 'hollowfleet_embedded_hub_ack_timeouts_total',
+      help: 'ACK-mode deliveries given up after every resend went unacknowledged (lost acks)',
       registers: [this.registry],
     });
   }
@@ -498,6 +506,8 @@ export class Hub {
         return;
       }
       // Give up for now: requeue at the back and move on (the 25 s stall of probe-findings row c).
+      this.stats.ackTimeouts++;
+      this.ackTimeoutCounter.inc();
       session.inFlight = undefined;
       if (!session.queue.has(delivery.uid)) session.queue.set(delivery.uid, delivery);
       this.sendNext(session);
