@@ -176,6 +176,7 @@ export class HollowNode {
     this.pending.rejectAll((req) => new DisconnectedError(req.route.resource ?? ''));
     const ws = this.ws;
     this.ws = undefined;
+    if (wasState === 'registering' || wasState === 'ready') this.opts.sink.adjust('connected', -1);
     this.leaveState(wasState);
     this.dropPodGauges();
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();

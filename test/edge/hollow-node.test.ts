@@ -193,6 +193,9 @@ describe('HollowNode against the embedded hub', () => {
     );
     expect(sink.observations.get('reconnectToReadyMs')?.length).toBe(1);
     expect(sink.gauge('connected')).toBe(1);
+    await node.stop();
+    expect(sink.gauge('connected')).toBe(0);
+    expect(sink.gauge('ready')).toBe(0);
   });
 
   it('counts a silent, over-limit hub as a rejection and retries', async () => {

@@ -131,7 +131,6 @@ describe('MemoryObjectStore', () => {
       spec: { containers: [{ name: 'c', image: 'x' }], nodeName: 'n1' },
     });
     store.create('pods', pod('d'));
-    store.create('pods', 'binding' in {} ? pod('e') : pod('e'));
     store.create(
       'pods',
       { metadata: { name: 'b', namespace: 'default' }, target: { name: 'n1' } } as KubeObject,

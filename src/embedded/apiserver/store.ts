@@ -189,7 +189,6 @@ export class MemoryObjectStore implements ObjectStore {
       );
       result.remainingItemCount = remaining;
     }
-    void info;
     return result;
   }
 
