@@ -1,6 +1,7 @@
 /**
- * The floor: N bare `ws` clients over mutual TLS with one shared SecureContext, each sending a
- * keepalive-sized message every 15 s (jittered) — what any WebSocket client pays per connection.
+ * The floor: N bare `ws` clients over mutual TLS with one shared SecureContext, with a hollow node's
+ * steady traffic (a keepalive every 15 s, a lease renewal every 10 s answered by the server) —
+ * what any WebSocket client pays per connection for the same exchange.
  * Prints one JSON line: {connected, rssPerConnBytes}.
  */
 import { readFileSync } from 'node:fs';
@@ -31,6 +32,25 @@ const payload = JSON.stringify({
   route: { source: 'websocket', group: 'resource', resource: 'node', operation: 'keepalive' },
   content: 'ping',
 });
+const leaseUpdate = JSON.stringify({
+  header: { msg_id: '00000000-0000-0000-0000-000000000000', timestamp: 0 },
+  route: {
+    source: 'edged',
+    group: 'meta',
+    operation: 'update',
+    resource: 'kube-node-lease/lease/n',
+  },
+  content: {
+    kind: 'Lease',
+    apiVersion: 'coordination.k8s.io/v1',
+    metadata: { name: 'n', namespace: 'kube-node-lease', resourceVersion: '123456' },
+    spec: {
+      holderIdentity: 'n',
+      leaseDurationSeconds: 40,
+      renewTime: '2026-01-01T00:00:00.000000Z',
+    },
+  },
+});
 function open(i: number): void {
   inFlight++;
   const ws = new WebSocket(`wss://127.0.0.1:${port}/`, {
@@ -42,8 +62,13 @@ function open(i: number): void {
     connected++;
     inFlight--;
     queue.shift()?.();
-    const t = setInterval(() => ws.send(payload), 13_500 + Math.random() * 3_000);
-    ws.on('close', () => clearInterval(t));
+    // The hollow node's steady traffic: a keepalive every 15 s and a lease renewal every 10 s.
+    const keepalive = setInterval(() => ws.send(payload), 13_500 + Math.random() * 3_000);
+    const lease = setInterval(() => ws.send(leaseUpdate), 9_000 + Math.random() * 2_000);
+    ws.on('close', () => {
+      clearInterval(keepalive);
+      clearInterval(lease);
+    });
   });
   ws.on('error', () => {
     inFlight--;

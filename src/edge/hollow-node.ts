@@ -233,12 +233,16 @@ export class HollowNode {
         permit?.release();
       }
     };
-    ws.on('upgrade', (res: IncomingMessage) => {
-      const socket = res.socket as TLSSocket;
-      socket.on('session', (session: Buffer) => {
-        this.sessions.set(`${target.host}:${target.port}`, session);
+    const ticketKey = `${target.host}:${target.port}`;
+    // One ticket per target is enough for the whole worker; listening for tickets on every socket
+    // would keep a serialized session per connection alive.
+    if (!this.sessions.has(ticketKey)) {
+      ws.on('upgrade', (res: IncomingMessage) => {
+        (res.socket as TLSSocket).once('session', (session: Buffer) =>
+          this.sessions.set(ticketKey, session),
+        );
       });
-    });
+    }
     ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
       this.opts.sink.error(
         this.name,
