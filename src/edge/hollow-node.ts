@@ -217,12 +217,13 @@ export class HollowNode {
     this.opts.sink.count('connectAttempts');
     const profile = this.opts.template.profile;
     const url = `wss://${formatHost(target.host)}:${target.port}/${profile.projectId}/${this.name}/events`;
+    const ticketKey = `${target.host}:${target.port}`;
     const ws = new WebSocket(url, {
       ...connectOptionsFor(this.opts.tls),
       headers: { node_id: this.name, project_id: profile.projectId, ConnectionUse: 'msg' },
       perMessageDeflate: false,
       handshakeTimeout: 30_000,
-      session: this.sessions.get(`${target.host}:${target.port}`),
+      session: this.sessions.get(ticketKey),
       followRedirects: false,
     } as WebSocket.ClientOptions);
     this.ws = ws;
@@ -233,7 +234,6 @@ export class HollowNode {
         permit?.release();
       }
     };
-    const ticketKey = `${target.host}:${target.port}`;
     // One ticket per target is enough for the whole worker; listening for tickets on every socket
     // would keep a serialized session per connection alive.
     if (!this.sessions.has(ticketKey)) {
