@@ -6,15 +6,11 @@
  *
  * Run: npm run build && node --expose-gc --import tsx bench/embedded.ts --nodes 10000 --pods 5000
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { spawnControlPlane } from './control-plane.js';
 import { CountingSink } from '../src/edge/events.js';
 import { HollowNode, type ConnectGate } from '../src/edge/hollow-node.js';
 import { NodeTemplate } from '../src/edge/node-template.js';
@@ -41,14 +37,6 @@ export interface EmbeddedBenchResult {
   rejected: number;
 }
 
-interface ClusterInfo {
-  kubeconfig: string;
-  cloudcore: string;
-  hubAddresses: string[];
-  certServer: string;
-  tokenFile: string;
-}
-
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -67,35 +55,8 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-async function startControlPlane(): Promise<{ child: ChildProcess; info: ClusterInfo }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'hf-bench-'));
-  const bin = new URL('../bin/hollowfleet.js', import.meta.url).pathname;
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'cluster',
-      '--json',
-      '--dir',
-      dir,
-      '--hubs',
-      '1',
-      '--node-limit',
-      '20000',
-      '--scheduler-qps',
-      '5000',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) =>
-      reject(new Error(`the embedded control plane exited with ${code}`)),
-    );
-  });
-  return { child, info: JSON.parse(line) as ClusterInfo };
+function startControlPlane(): ReturnType<typeof spawnControlPlane> {
+  return spawnControlPlane(['--scheduler-qps', '5000']);
 }
 
 /** At most `limit` TLS handshakes in flight. */

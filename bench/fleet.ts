@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ProcessFleet } from '../src/fleet/process-fleet.js';
+import { spawnControlPlane } from './control-plane.js';
 import {
   createCertificateAuthority,
   issueCertificate,
@@ -44,7 +45,6 @@ const arg = (name: string, fallback: string) => {
 };
 const json = process.argv.includes('--json');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const bin = new URL('../bin/hollowfleet.js', import.meta.url).pathname;
 const steadySeconds = Number(arg('steady', '30'));
 
 function procStat(pid: number): { rss: number; cpuMs: number } {
@@ -84,30 +84,9 @@ async function controlPlanes(
     cloudcoreMetrics: string;
   }> = [];
   for (let i = 0; i < count; i++) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'hf-cp-'));
-    const child = spawn(
-      process.execPath,
-      [
-        bin,
-        'cluster',
-        '--json',
-        '--dir',
-        dir,
-        '--hubs',
-        '1',
-        '--node-limit',
-        '20000',
-        '--ca-dir',
-        caDir,
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
+    const { child, info } = await spawnControlPlane(['--ca-dir', caDir]);
     children.push(child);
-    infos.push(
-      JSON.parse(
-        await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r)),
-      ),
-    );
+    infos.push(info);
   }
   return {
     children,
