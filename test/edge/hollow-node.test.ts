@@ -182,6 +182,36 @@ describe('HollowNode against the embedded hub', () => {
     expect(cs.ready).toBe(false);
   });
 
+  it('applies the failing-readiness and never-start failure modes', async () => {
+    fixture = await startHubFixture();
+    const unready = await startNode(fixture, 'hollow-0-00006', {
+      ...fast,
+      failures: { failReadiness: 1 },
+    });
+    const stuck = await startNode(fixture, 'hollow-0-00007', {
+      ...fast,
+      failures: { neverStart: 1 },
+    });
+    await waitFor(
+      'ready',
+      () => unready.sink.gauge('ready') === 1 && stuck.sink.gauge('ready') === 1,
+    );
+    fixture.store.create('pods', pod('unready', 'hollow-0-00006'));
+    fixture.store.create('pods', pod('stuck', 'hollow-0-00007'));
+    const running = await waitFor('running but not ready', () => {
+      const p = fixture!.store.get('pods', 'default', 'unready');
+      return (p.status as { phase?: string }).phase === 'Running' ? p : undefined;
+    });
+    const conditions = (running.status as { conditions: Array<{ type: string; status: string }> })
+      .conditions;
+    expect(conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
+    await waitFor('stuck pod received', () => stuck.sink.counter('podsReceived') === 1);
+    expect(stuck.sink.counter('podStatusPatches')).toBe(0);
+    expect((fixture.store.get('pods', 'default', 'stuck').status as { phase: string }).phase).toBe(
+      'Pending',
+    );
+  });
+
   it('reconnects after the connection drops and becomes ready again', async () => {
     fixture = await startHubFixture();
     const { node, sink } = await startNode(fixture, 'hollow-0-00003');
