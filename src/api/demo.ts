@@ -8,12 +8,13 @@ import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppsV1Api, CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { HollowfleetError } from '../common/errors.js';
 import type { HistogramSummary } from '../common/histogram.js';
 import type { EdgeMetric } from '../edge/events.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../embedded/cluster.js';
 import { Fleet } from '../fleet/fleet.js';
+import { ListWatch } from '../kube/list-watch.js';
 import { loadKubeconfig } from '../kube/token.js';
 import { apiResponsiveness, type ApiCallLatency } from '../measure/api-responsiveness.js';
 import { monotonicNow, PodStartupTracker, podStartupTransitions } from '../measure/pod-startup.js';
@@ -179,14 +180,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       body: { metadata: { name: namespace, labels: { 'hollowfleet.io/run': 'quick-start' } } },
     });
     const tracker = new PodStartupTracker();
-    const controller = await new Watch(kc).watch(
-      `/api/v1/namespaces/${namespace}/pods`,
-      { allowWatchBookmarks: true },
-      (type, obj) =>
-        tracker.observe(type, obj as Parameters<PodStartupTracker['observe']>[1], monotonicNow()),
-      () => undefined,
-    );
-    stopWatch = () => controller.abort();
+    const podWatch = new ListWatch(kc, {
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      now: monotonicNow,
+      onEvent: (type, obj, receivedAt) =>
+        tracker.observe(type, obj as Parameters<PodStartupTracker['observe']>[1], receivedAt),
+    });
+    await podWatch.start();
+    stopWatch = () => podWatch.stop();
     const metricsBefore = await scrapeMetrics(kc).catch(() => undefined);
     progress(`creating ${pods} pods`);
     await apps.createNamespacedDeployment({

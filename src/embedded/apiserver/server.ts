@@ -83,8 +83,13 @@ export class EmbeddedApiServer {
   }
 
   async close(): Promise<void> {
-    for (const stop of this.watchStops) stop();
+    this.dropWatches();
     await this.listener.close();
+  }
+
+  /** Ends every open watch stream, as an API server restart or a load balancer would. */
+  dropWatches(): void {
+    for (const stop of [...this.watchStops]) stop();
   }
 
   private authenticated(req: IncomingMessage): boolean {
