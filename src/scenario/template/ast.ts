@@ -43,7 +43,8 @@ export interface ContinueNode {
   pos: number;
 }
 
-export type Node = ListNode | TextNode | ActionNode | BranchNode | TemplateNode | BreakNode | ContinueNode;
+export type Node =
+  ListNode | TextNode | ActionNode | BranchNode | TemplateNode | BreakNode | ContinueNode;
 
 export interface PipeNode {
   type: 'pipe';
@@ -166,7 +167,8 @@ export function nodeToString(node: AnyNode): string {
     case 'field':
       return node.ident.map((name) => '.' + name).join('');
     case 'chain': {
-      const head = node.node.type === 'pipe' ? `(${nodeToString(node.node)})` : nodeToString(node.node);
+      const head =
+        node.node.type === 'pipe' ? `(${nodeToString(node.node)})` : nodeToString(node.node);
       return head + node.fields.map((name) => '.' + name).join('');
     }
     case 'identifier':

@@ -27,8 +27,8 @@ export interface Cl2FunctionOptions {
 
 const RAND_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** CL2's toFloat64: numbers and numeric strings; anything else panics. */
-function toFloat64(value: unknown): number {
+/** CL2's toFloat64: numbers and numeric strings; anything else panics (naming the 1-based argument). */
+function toFloat64(value: unknown, argument: number): number {
   switch (kindOf(value)) {
     case 'int':
     case 'float':
@@ -39,11 +39,11 @@ function toFloat64(value: unknown): number {
       break;
     }
   }
-  throw new FunctionError(`cannot cast ${formatValue(value)} to float64`);
+  throw new FunctionError(`argument ${argument}: cannot cast ${formatValue(value)} to float64`);
 }
 
-function toInt(value: unknown): number {
-  return truncateToInt(toFloat64(value));
+function toInt(value: unknown, argument = 1): number {
+  return truncateToInt(toFloat64(value, argument));
 }
 
 function makeSliceLength(size: number): number {
@@ -78,34 +78,42 @@ function seededRng(seed: string): Rng {
 
 function addFloat(...numbers: unknown[]): number {
   let sum = 0;
-  for (const number of numbers) sum += toFloat64(number);
+  numbers.forEach((number, i) => {
+    sum += toFloat64(number, i + 1);
+  });
   return sum;
 }
 
 function multiplyFloat(...numbers: unknown[]): number {
   let product = 1;
-  for (const number of numbers) product *= toFloat64(number);
+  numbers.forEach((number, i) => {
+    product *= toFloat64(number, i + 1);
+  });
   return product;
 }
 
 function divideFloat(a: unknown, b: unknown): number {
-  const dividend = toFloat64(a);
-  const divisor = toFloat64(b);
+  const dividend = toFloat64(a, 1);
+  const divisor = toFloat64(b, 2);
   if (divisor === 0) throw new FunctionError('division by zero');
   return dividend / divisor;
 }
 
 function maxFloat(...numbers: unknown[]): number {
   if (numbers.length === 0) throw new FunctionError('maximum undefined');
-  let result = toFloat64(numbers[0]);
-  for (const number of numbers) result = Math.max(result, toFloat64(number));
+  let result = toFloat64(numbers[0], 1);
+  numbers.forEach((number, i) => {
+    result = Math.max(result, toFloat64(number, i + 1));
+  });
   return result;
 }
 
 function minFloat(...numbers: unknown[]): number {
   if (numbers.length === 0) throw new FunctionError('minimum undefined');
-  let result = toFloat64(numbers[0]);
-  for (const number of numbers) result = Math.min(result, toFloat64(number));
+  let result = toFloat64(numbers[0], 1);
+  numbers.forEach((number, i) => {
+    result = Math.min(result, toFloat64(number, i + 1));
+  });
   return result;
 }
 
@@ -118,10 +126,13 @@ function requireString(value: unknown): string {
 
 /** os.ExpandEnv: `$NAME` and `${NAME}`; unset variables expand to nothing. */
 function expandEnv(text: string, env: Readonly<Record<string, string | undefined>>): string {
-  return text.replace(/\$(?:\{([^}]*)\}|([A-Za-z0-9_]+)|([*#$@!?\-]))/g, (_, braced?: string, bare?: string, special?: string) => {
-    const name = braced ?? bare ?? special ?? '';
-    return env[name] ?? '';
-  });
+  return text.replace(
+    /\$(?:\{([^}]*)\}|([A-Za-z0-9_]+)|([*#$@!?\-]))/g,
+    (_, braced?: string, bare?: string, special?: string) => {
+      const name = braced ?? bare ?? special ?? '';
+      return env[name] ?? '';
+    },
+  );
 }
 
 function describeReadError(error: unknown): string {
@@ -164,15 +175,21 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
 
   add('AddFloat', (...numbers) => new GoFloat(addFloat(...numbers)), variadicAny);
   add('AddInt', (...numbers) => truncateToInt(addFloat(...numbers)), variadicAny);
-  add('Ceil', (value) => new GoFloat(Math.ceil(toFloat64(value))), oneAny);
-  add('DefaultParam', (param, fallback) => (param === null || param === undefined ? fallback : param), twoAny);
+  add('Ceil', (value) => new GoFloat(Math.ceil(toFloat64(value, 1))), oneAny);
+  add(
+    'DefaultParam',
+    (param, fallback) => (param === null || param === undefined ? fallback : param),
+    twoAny,
+  );
   add('DivideFloat', (a, b) => new GoFloat(divideFloat(a, b)), twoAny);
   add('DivideInt', (a, b) => truncateToInt(divideFloat(a, b)), twoAny);
   add(
     'IfThenElse',
     (condition, then, otherwise) => {
       if (typeof condition !== 'boolean') {
-        throw new FunctionError(`incorrect argument type: got: ${goTypeName(condition)} want: bool`);
+        throw new FunctionError(
+          `incorrect argument type: got: ${goTypeName(condition)} want: bool`,
+        );
       }
       return condition ? then : otherwise;
     },
@@ -186,7 +203,9 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
       try {
         return readFile(resolved);
       } catch (error) {
-        throw new FunctionError(`unable to read file: open ${resolved}: ${describeReadError(error)}`);
+        throw new FunctionError(
+          `unable to read file: open ${resolved}: ${describeReadError(error)}`,
+        );
       }
     },
     oneAny,
@@ -195,7 +214,8 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
     'IncludeEmbedFile',
     (file) => {
       const name = requireString(file);
-      if (!isValidFsPath(name)) throw new FunctionError(`unable to read file: open ${name}: invalid argument`);
+      if (!isValidFsPath(name))
+        throw new FunctionError(`unable to read file: open ${name}: invalid argument`);
       try {
         return readFile(path.join(baseDir, name));
       } catch (error) {
@@ -206,7 +226,11 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
   );
   add(
     'Loop',
-    (size) => tagSlice(Array.from({ length: makeSliceLength(toInt(size)) }, (_, i) => i), '[]int'),
+    (size) =>
+      tagSlice(
+        Array.from({ length: makeSliceLength(toInt(size)) }, (_, i) => i),
+        '[]int',
+      ),
     oneAny,
   );
   add('Lowercase', (text) => (text as string).toLowerCase(), { params: ['string'] });
@@ -217,9 +241,10 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
   add(
     'Mod',
     (a, b) => {
-      const divisor = toInt(b);
+      const dividend = toInt(a, 1);
+      const divisor = toInt(b, 2);
       if (divisor === 0) throw new FunctionError('runtime error: integer divide by zero');
-      return (toInt(a) % divisor) + 0;
+      return (dividend % divisor) + 0;
     },
     twoAny,
   );
@@ -232,7 +257,9 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
       const length = toInt(size);
       if (length === 0) return '';
       if (typeof seed !== 'string') {
-        throw new FunctionError(`interface conversion: interface {} is ${goTypeName(seed)}, not string`);
+        throw new FunctionError(
+          `interface conversion: interface {} is ${goTypeName(seed)}, not string`,
+        );
       }
       return randomString(seededRng(seed), makeSliceLength(length));
     },
@@ -242,8 +269,8 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
   add(
     'RandIntRange',
     (low, high) => {
-      const min = toInt(low);
-      const max = toInt(high);
+      const min = toInt(low, 1);
+      const max = toInt(high, 2);
       if (min >= max) return min;
       return min + intn(rng, max - min + 1);
     },
@@ -251,9 +278,11 @@ export function cl2Functions(options: Cl2FunctionOptions): Map<string, FunctionS
   );
   add('Seq', sliceOfZeros, oneAny);
   add('SliceOfZeros', sliceOfZeros, oneAny);
-  add('StringSplit', (text) => tagSlice((text as string).split(','), '[]string'), { params: ['string'] });
-  add('SubtractFloat', (a, b) => new GoFloat(toFloat64(a) - toFloat64(b)), twoAny);
-  add('SubtractInt', (a, b) => truncateToInt(toFloat64(a) - toFloat64(b)), twoAny);
+  add('StringSplit', (text) => tagSlice((text as string).split(','), '[]string'), {
+    params: ['string'],
+  });
+  add('SubtractFloat', (a, b) => new GoFloat(toFloat64(a, 1) - toFloat64(b, 2)), twoAny);
+  add('SubtractInt', (a, b) => truncateToInt(toFloat64(a, 1) - toFloat64(b, 2)), twoAny);
   add(
     'YamlQuote',
     (text, indent) => {

@@ -11,7 +11,8 @@ export class SourceMap {
   private readonly lineStarts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+      this.lineStarts.push(i + 1);
   }
 
   position(offset: number): SourcePosition {
@@ -38,7 +39,12 @@ export class TemplateError extends HollowfleetError {
   /** The message without the location prefix. */
   readonly detail: string;
 
-  constructor(file: string, position: SourcePosition, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    file: string,
+    position: SourcePosition,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super('HF_TEMPLATE', `${file}:${position.line}:${position.column}: ${detail}`, options);
     this.file = file;
     this.line = position.line;

@@ -68,6 +68,8 @@ class Execution {
   private node: AnyNode | undefined;
   private templateName: string;
   private depth = 0;
+  /** The function argument being evaluated, so that type errors can name it. */
+  private argument: { functionName: string; index: number } | undefined;
 
   constructor(
     private readonly context: ExecContext,
@@ -85,10 +87,16 @@ class Execution {
   error(message: string, cause?: unknown): never {
     const node = this.node;
     if (node === undefined) {
-      throw new TemplateError(this.context.file, { line: 1, column: 1 }, `${quoteString(this.templateName)}: ${message}`);
+      throw new TemplateError(
+        this.context.file,
+        { line: 1, column: 1 },
+        `${quoteString(this.templateName)}: ${message}`,
+      );
     }
     const detail = `executing ${quoteString(this.templateName)} at <${nodeToString(node)}>: ${message}`;
-    throw new TemplateError(this.context.file, this.context.sourceMap.position(node.pos), detail, { cause });
+    throw new TemplateError(this.context.file, this.context.sourceMap.position(node.pos), detail, {
+      cause,
+    });
   }
 
   private at(node: AnyNode): void {
@@ -246,7 +254,8 @@ class Execution {
     this.at(node);
     const tree = this.context.trees.get(node.name);
     if (tree === undefined) this.error(`template ${quoteString(node.name)} not defined`);
-    if (this.depth >= MAX_TEMPLATE_DEPTH) this.error(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
+    if (this.depth >= MAX_TEMPLATE_DEPTH)
+      this.error(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
     const newDot = node.pipe ? this.evalPipeline(dot, node.pipe) : undefined;
     const savedVars = this.vars;
     const savedName = this.templateName;
@@ -268,7 +277,8 @@ class Execution {
       this.chunks.push('<no value>');
       return;
     }
-    if (typeof value === 'function') this.error(`can't print ${nodeToString(node)} of type ${goTypeName(value)}`);
+    if (typeof value === 'function')
+      this.error(`can't print ${nodeToString(node)} of type ${goTypeName(value)}`);
     this.chunks.push(typeof value === 'string' ? value : formatValue(value));
   }
 
@@ -327,19 +337,35 @@ class Execution {
     }
   }
 
-  private evalFieldNode(dot: unknown, field: FieldNode, args: readonly ArgNode[], final: Final): unknown {
+  private evalFieldNode(
+    dot: unknown,
+    field: FieldNode,
+    args: readonly ArgNode[],
+    final: Final,
+  ): unknown {
     this.at(field);
     return this.evalFieldChain(dot, dot, field, field.ident, args, final);
   }
 
-  private evalChainNode(dot: unknown, chain: ChainNode, args: readonly ArgNode[], final: Final): unknown {
+  private evalChainNode(
+    dot: unknown,
+    chain: ChainNode,
+    args: readonly ArgNode[],
+    final: Final,
+  ): unknown {
     this.at(chain);
-    if (chain.node.type === 'nil') this.error(`indirection through explicit nil in ${nodeToString(chain)}`);
+    if (chain.node.type === 'nil')
+      this.error(`indirection through explicit nil in ${nodeToString(chain)}`);
     const receiver = this.evalArg(dot, undefined, chain.node);
     return this.evalFieldChain(dot, receiver, chain, chain.fields, args, final);
   }
 
-  private evalVariableNode(dot: unknown, variable: VariableNode, args: readonly ArgNode[], final: Final): unknown {
+  private evalVariableNode(
+    dot: unknown,
+    variable: VariableNode,
+    args: readonly ArgNode[],
+    final: Final,
+  ): unknown {
     this.at(variable);
     const value = this.varValue(variable.ident[0]!);
     if (variable.ident.length === 1) {
@@ -358,7 +384,8 @@ class Execution {
     final: Final,
   ): unknown {
     const last = idents.length - 1;
-    for (let i = 0; i < last; i++) receiver = this.evalField(idents[i]!, node, [], MISSING, receiver);
+    for (let i = 0; i < last; i++)
+      receiver = this.evalField(idents[i]!, node, [], MISSING, receiver);
     return this.evalField(idents[last]!, node, args, final, receiver);
   }
 
@@ -370,12 +397,14 @@ class Execution {
     receiver: unknown,
   ): unknown {
     if (receiver === undefined) {
-      if (this.context.missingKey === 'error') this.error(`nil data; no entry for key ${quoteString(fieldName)}`);
+      if (this.context.missingKey === 'error')
+        this.error(`nil data; no entry for key ${quoteString(fieldName)}`);
       return undefined;
     }
     if (receiver === null) this.error(`nil pointer evaluating interface {}.${fieldName}`);
     if (kindOf(receiver) === 'map') {
-      if (args.length > 1 || final !== MISSING) this.error(`${fieldName} is not a method but has arguments`);
+      if (args.length > 1 || final !== MISSING)
+        this.error(`${fieldName} is not a method but has arguments`);
       const found = mapLookup(receiver as object, fieldName);
       if (found.found) return found.value;
       switch (this.context.missingKey) {
@@ -417,7 +446,8 @@ class Execution {
     const numIn = args.length + (hasFinal ? 1 : 0);
     const fixed = spec.params.length;
     if (spec.variadic !== undefined) {
-      if (numIn < fixed) this.error(`wrong number of args for ${name}: want at least ${fixed} got ${args.length}`);
+      if (numIn < fixed)
+        this.error(`wrong number of args for ${name}: want at least ${fixed} got ${args.length}`);
     } else if (numIn !== fixed) {
       this.error(`wrong number of args for ${name}: want ${fixed} got ${numIn}`);
     }
@@ -432,9 +462,20 @@ class Execution {
       return value;
     }
 
-    const kindAt = (i: number): ParamKind => (i < fixed ? spec.params[i]! : (spec.variadic ?? 'any'));
-    const argv: unknown[] = args.map((arg, i) => this.evalArg(dot, kindAt(i), arg));
-    if (hasFinal) argv.push(this.validateType(final, kindAt(numIn - 1)));
+    const kindAt = (i: number): ParamKind =>
+      i < fixed ? spec.params[i]! : (spec.variadic ?? 'any');
+    const argv: unknown[] = [];
+    const outerArgument = this.argument;
+    try {
+      args.forEach((arg, i) => {
+        this.argument = { functionName: name, index: i + 1 };
+        argv.push(this.evalArg(dot, kindAt(i), arg));
+      });
+      this.argument = { functionName: name, index: numIn };
+      if (hasFinal) argv.push(this.validateType(final, kindAt(numIn - 1)));
+    } finally {
+      this.argument = outerArgument;
+    }
 
     if (spec.special === 'call') {
       const calleeName = args.length > 0 ? nodeToString(args[0]!) : formatValue(final);
@@ -450,7 +491,10 @@ class Execution {
       if (error instanceof TemplateError) throw error;
       this.at(node);
       const message = error instanceof Error ? error.message : String(error);
-      this.error(`error calling ${name}: ${message}`, error instanceof FunctionError ? undefined : error);
+      this.error(
+        `error calling ${name}: ${message}`,
+        error instanceof FunctionError ? undefined : error,
+      );
     }
   }
 
@@ -466,19 +510,26 @@ class Execution {
     const spec = specFor(fn as (...args: unknown[]) => unknown);
     const fixed = spec.params.length;
     if (spec.variadic !== undefined) {
-      if (rest.length < fixed) fail(`wrong number of args for ${calleeName}: got ${rest.length} want at least ${fixed}`);
+      if (rest.length < fixed)
+        fail(`wrong number of args for ${calleeName}: got ${rest.length} want at least ${fixed}`);
     } else if (rest.length !== fixed) {
       fail(`wrong number of args for ${calleeName}: got ${rest.length} want ${fixed}`);
     }
     rest.forEach((value, i) => {
       const kind = i < fixed ? spec.params[i]! : (spec.variadic ?? 'any');
       if (kind === 'any') return;
-      if (value === undefined || value === null) fail(`arg ${i}: value is nil; should be of type ${PARAM_TYPE_NAMES[kind]}`);
+      if (value === undefined || value === null)
+        fail(`arg ${i}: value is nil; should be of type ${PARAM_TYPE_NAMES[kind]}`);
       if (!matchesKind(value, kind)) {
         fail(`arg ${i}: value has type ${goTypeName(value)}; should be ${PARAM_TYPE_NAMES[kind]}`);
       }
     });
-    return this.invoke(node, 'call', spec, rest.map((value) => (value === undefined ? null : value)));
+    return this.invoke(
+      node,
+      'call',
+      spec,
+      rest.map((value) => (value === undefined ? null : value)),
+    );
   }
 
   /** Converts an evaluated argument to the parameter's type as Go's validateType does. */
@@ -486,10 +537,20 @@ class Execution {
     if (kind === undefined) return value;
     if (kind === 'any') return value === undefined ? null : value;
     const typeName = PARAM_TYPE_NAMES[kind];
-    if (value === undefined) this.error(`invalid value; expected ${typeName}`);
-    if (value === null) this.error(`wrong type for value; expected ${typeName}; got interface {}`);
-    if (!matchesKind(value, kind)) this.error(`wrong type for value; expected ${typeName}; got ${goTypeName(value)}`);
+    if (value === undefined) this.argumentError(`invalid value; expected ${typeName}`);
+    if (value === null)
+      this.argumentError(`wrong type for value; expected ${typeName}; got interface {}`);
+    if (!matchesKind(value, kind)) {
+      this.argumentError(`wrong type for value; expected ${typeName}; got ${goTypeName(value)}`);
+    }
     return value;
+  }
+
+  /** A type error in a function argument; Go's message, prefixed with which argument of which function. */
+  private argumentError(message: string): never {
+    const argument = this.argument;
+    if (argument === undefined) return this.error(message);
+    return this.error(`argument ${argument.index} of ${argument.functionName}: ${message}`);
   }
 
   private evalArg(dot: unknown, kind: ParamKind | undefined, node: ArgNode): unknown {
@@ -499,7 +560,7 @@ class Execution {
         return this.validateType(dot, kind);
       case 'nil':
         if (kind === undefined || kind === 'any') return null;
-        return this.error(`cannot assign nil to ${PARAM_TYPE_NAMES[kind]}`);
+        return this.argumentError(`cannot assign nil to ${PARAM_TYPE_NAMES[kind]}`);
       case 'field':
         return this.validateType(this.evalFieldNode(dot, node, [node], MISSING), kind);
       case 'variable':
@@ -516,17 +577,18 @@ class Execution {
         return node.type === 'bool' ? node.value : node.type === 'number' ? node.value : node.text;
       case 'bool':
         if (node.type === 'bool') return node.value;
-        return this.error(`expected bool; found ${nodeToString(node)}`);
+        return this.argumentError(`expected bool; found ${nodeToString(node)}`);
       case 'string':
         if (node.type === 'string') return node.text;
-        return this.error(`expected string; found ${nodeToString(node)}`);
+        return this.argumentError(`expected string; found ${nodeToString(node)}`);
       case 'int':
         if (node.type === 'number' && kindOf(node.value) === 'int') return node.value;
-        if (node.type === 'number' && Number.isInteger(Number(node.value))) return Number(node.value);
-        return this.error(`expected integer; found ${nodeToString(node)}`);
+        if (node.type === 'number' && Number.isInteger(Number(node.value)))
+          return Number(node.value);
+        return this.argumentError(`expected integer; found ${nodeToString(node)}`);
       case 'float':
         if (node.type === 'number') return new GoFloat(Number(node.value));
-        return this.error(`expected float; found ${nodeToString(node)}`);
+        return this.argumentError(`expected float; found ${nodeToString(node)}`);
     }
   }
 }
@@ -550,7 +612,8 @@ function matchesKind(value: unknown, kind: ParamKind): boolean {
 export function executeTree(context: ExecContext, name: string, data: unknown): string {
   const tree = context.trees.get(name);
   const execution = new Execution(context, name, data);
-  if (tree === undefined) return execution.error(`no template ${quoteString(name)} associated with template`);
+  if (tree === undefined)
+    return execution.error(`no template ${quoteString(name)} associated with template`);
   try {
     execution.walk(data, tree);
   } catch (error) {

@@ -65,8 +65,10 @@ function isAsciiOnly(text: string): boolean {
 /** indexArg: an int index within [0, cap]. */
 function indexArgument(index: unknown, cap: number): number {
   const kind = kindOf(index);
-  if (kind === 'invalid' || kind === 'nil') throw new FunctionError('cannot index slice/array with nil');
-  if (kind !== 'int') throw new FunctionError(`cannot index slice/array with type ${goTypeName(index)}`);
+  if (kind === 'invalid' || kind === 'nil')
+    throw new FunctionError('cannot index slice/array with nil');
+  if (kind !== 'int')
+    throw new FunctionError(`cannot index slice/array with type ${goTypeName(index)}`);
   const value = Number(index);
   if (value < 0 || value > cap) throw new FunctionError(`index out of range: ${String(index)}`);
   return value;
@@ -97,7 +99,8 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
       case 'map': {
         const map = current as object;
         if (!(map instanceof Map)) {
-          if (key === undefined || key === null) throw new FunctionError('value is nil; should be of type string');
+          if (key === undefined || key === null)
+            throw new FunctionError('value is nil; should be of type string');
           if (typeof key !== 'string') {
             throw new FunctionError(`value has type ${goTypeName(key)}; should be string`);
           }
@@ -135,7 +138,8 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   });
   const [low, high, max] = bounds as [number, number, number];
   if (low > high) throw new FunctionError(`invalid slice index: ${low} > ${high}`);
-  if (indexes.length === 3 && high > max) throw new FunctionError(`invalid slice index: ${high} > ${max}`);
+  if (indexes.length === 3 && high > max)
+    throw new FunctionError(`invalid slice index: ${high} > ${max}`);
   if (kind === 'string') {
     return bytes ? bytes.subarray(low, high).toString('utf8') : (item as string).slice(low, high);
   }
@@ -180,7 +184,9 @@ function isNilValue(value: unknown): boolean {
 function equalBasic(kind: BasicKind, a: unknown, b: unknown): boolean {
   switch (kind) {
     case 'int':
-      return typeof a === 'bigint' || typeof b === 'bigint' ? BigInt(a as number) === BigInt(b as number) : a === b;
+      return typeof a === 'bigint' || typeof b === 'bigint'
+        ? BigInt(a as number) === BigInt(b as number)
+        : a === b;
     case 'float':
       return toNumber(a) === toNumber(b);
     default:
@@ -224,9 +230,12 @@ function eq(first: unknown, ...others: unknown[]): boolean {
 function lt(a: unknown, b: unknown): boolean {
   const kindA = basicKind(a);
   const kindB = basicKind(b);
-  if (kindA === 'invalid' || kindB === 'invalid') throw new FunctionError('invalid type for comparison');
+  if (kindA === 'invalid' || kindB === 'invalid')
+    throw new FunctionError('invalid type for comparison');
   if (kindA !== kindB) {
-    throw new FunctionError(`incompatible types for comparison: ${goTypeName(a)} and ${goTypeName(b)}`);
+    throw new FunctionError(
+      `incompatible types for comparison: ${goTypeName(a)} and ${goTypeName(b)}`,
+    );
   }
   switch (kindA) {
     case 'bool':
@@ -234,7 +243,9 @@ function lt(a: unknown, b: unknown): boolean {
     case 'string':
       return compareStringsBytewise(a as string, b as string) < 0;
     case 'int':
-      return typeof a === 'bigint' || typeof b === 'bigint' ? BigInt(a as number) < BigInt(b as number) : (a as number) < (b as number);
+      return typeof a === 'bigint' || typeof b === 'bigint'
+        ? BigInt(a as number) < BigInt(b as number)
+        : (a as number) < (b as number);
     default:
       return toNumber(a) < toNumber(b);
   }
@@ -322,8 +333,12 @@ function unreachable(): never {
 /** Go's predefined global functions. */
 export function builtinFunctions(): Map<string, FunctionSpec> {
   const table = new Map<string, FunctionSpec>();
-  const add = (name: string, fn: TemplateFunction, signature: FunctionSignature, special?: FunctionSpec['special']) =>
-    table.set(name, { fn, ...signature, ...(special ? { special } : {}) });
+  const add = (
+    name: string,
+    fn: TemplateFunction,
+    signature: FunctionSignature,
+    special?: FunctionSpec['special'],
+  ) => table.set(name, { fn, ...signature, ...(special ? { special } : {}) });
 
   add('and', unreachable, { params: ['any'], variadic: 'any' }, 'and');
   add('or', unreachable, { params: ['any'], variadic: 'any' }, 'or');
@@ -334,7 +349,10 @@ export function builtinFunctions(): Map<string, FunctionSpec> {
   add('slice', slice, { params: ['any'], variadic: 'any' });
   add('print', (...args) => sprint(args), VARIADIC_ANY);
   add('println', (...args) => sprintln(args), VARIADIC_ANY);
-  add('printf', (format, ...args) => sprintf(format as string, args), { params: ['string'], variadic: 'any' });
+  add('printf', (format, ...args) => sprintf(format as string, args), {
+    params: ['string'],
+    variadic: 'any',
+  });
   add('html', (...args) => htmlEscape(evalArgs(args)), VARIADIC_ANY);
   add('js', (...args) => jsEscape(evalArgs(args)), VARIADIC_ANY);
   add('urlquery', (...args) => queryEscape(evalArgs(args)), VARIADIC_ANY);
@@ -346,4 +364,3 @@ export function builtinFunctions(): Map<string, FunctionSpec> {
   add('ge', (a, b) => !lt(a, b), TWO_ANY);
   return table;
 }
-

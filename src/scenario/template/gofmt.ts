@@ -2,13 +2,7 @@
  * The subset of Go's `fmt` and `strconv` that templates reach through `print`, `printf`, `println`
  * and the default printing of action results (fmt's `%v`), over the value model of values.ts.
  */
-import {
-  GoFloat,
-  goTypeName,
-  kindOf,
-  sortedEntries,
-  toNumber,
-} from './values.js';
+import { GoFloat, goTypeName, kindOf, sortedEntries, toNumber } from './values.js';
 
 interface FormatSpec {
   plus: boolean;
@@ -181,7 +175,8 @@ function roundDecimal(decimal: Decimal, nd: number): Decimal {
   let roundUp: boolean;
   if (next > 5) roundUp = true;
   else if (next < 5) roundUp = false;
-  else if (nd + 1 < digits.length) roundUp = true; // digits are trimmed, so anything after is > 0
+  else if (nd + 1 < digits.length)
+    roundUp = true; // digits are trimmed, so anything after is > 0
   else roundUp = nd > 0 && (digits.charCodeAt(nd - 1) - 48) % 2 === 1;
   if (!roundUp) return trimDecimal({ digits: digits.slice(0, nd), dp });
   const kept = digits.slice(0, nd);
@@ -295,7 +290,8 @@ export function formatFloat(value: number, format: string, prec: number): string
     const { mantissa, exponent } = floatBits(magnitude);
     return sign + mantissa.toString() + 'p' + (exponent >= 0 ? '+' : '') + exponent;
   }
-  if (format === 'x' || format === 'X') return sign + formatHexFloat(magnitude, prec, format === 'X');
+  if (format === 'x' || format === 'X')
+    return sign + formatHexFloat(magnitude, prec, format === 'X');
   const shortest = prec < 0;
   let decimal: Decimal;
   if (shortest) {
@@ -658,7 +654,11 @@ function applySharpFloat(num: string, verb: string, prec: number): string {
     const char = body[i]!;
     if (char === '.') {
       hasDecimalPoint = true;
-    } else if (char === 'p' || char === 'P' || ((char === 'e' || char === 'E') && verb !== 'x' && verb !== 'X')) {
+    } else if (
+      char === 'p' ||
+      char === 'P' ||
+      ((char === 'e' || char === 'E') && verb !== 'x' && verb !== 'X')
+    ) {
       tail = body.slice(i);
       body = body.slice(0, i);
       break;
@@ -712,7 +712,11 @@ export function formatValue(value: unknown): string {
 
 const MAX_NUMBER = 1e6;
 
-function parseNumber(format: string, start: number, end: number): { value: number; ok: boolean; next: number } {
+function parseNumber(
+  format: string,
+  start: number,
+  end: number,
+): { value: number; ok: boolean; next: number } {
   if (start >= end) return { value: 0, ok: false, next: end };
   let value = 0;
   let ok = false;
@@ -726,7 +730,10 @@ function parseNumber(format: string, start: number, end: number): { value: numbe
   return { value, ok, next: i };
 }
 
-function intFromArg(args: readonly unknown[], argNum: number): { value: number; ok: boolean; next: number } {
+function intFromArg(
+  args: readonly unknown[],
+  argNum: number,
+): { value: number; ok: boolean; next: number } {
   if (argNum >= args.length) return { value: 0, ok: false, next: argNum };
   const arg = args[argNum];
   if (kindOf(arg) === 'int') {

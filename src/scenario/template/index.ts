@@ -110,7 +110,14 @@ export function parseTemplate(text: string, options: RenderOptions): Template {
     sourceMap,
     hasFunction: (functionName) => functions.has(functionName),
   });
-  return new Template(options.name, sourceMap, trees, functions, options.missingKey ?? 'default', name);
+  return new Template(
+    options.name,
+    sourceMap,
+    trees,
+    functions,
+    options.missingKey ?? 'default',
+    name,
+  );
 }
 
 /** Parses and executes a template text once. Throws TemplateError. */

@@ -99,7 +99,10 @@ export function isAlphaNumeric(char: string | undefined): boolean {
   const code = char.charCodeAt(0);
   if (code < 0x80) {
     return (
-      char === '_' || (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)
+      char === '_' ||
+      (code >= 48 && code <= 57) ||
+      (code >= 65 && code <= 90) ||
+      (code >= 97 && code <= 122)
     );
   }
   return LETTER_OR_DIGIT.test(char);
@@ -242,7 +245,10 @@ export class Lexer {
         let trimLength = 0;
         const delimEnd = this.pos + LEFT_DELIM.length;
         if (hasLeftTrimMarker(this.input, delimEnd)) {
-          while (this.pos - trimLength > this.start && isSpace(this.input[this.pos - trimLength - 1])) {
+          while (
+            this.pos - trimLength > this.start &&
+            isSpace(this.input[this.pos - trimLength - 1])
+          ) {
             trimLength++;
           }
         }
@@ -404,10 +410,14 @@ export class Lexer {
       if (isAlphaNumeric(char)) continue;
       this.backup();
       const word = this.input.slice(this.start, this.pos);
-      if (!this.atTerminator()) return this.errorf(`bad character ${describeRune(char?.codePointAt(0))}`);
+      if (!this.atTerminator())
+        return this.errorf(`bad character ${describeRune(char?.codePointAt(0))}`);
       const keyword = KEYWORDS.get(word);
       if (keyword !== undefined && keyword !== 'dot') {
-        if ((keyword === 'break' && !this.options.breakOK) || (keyword === 'continue' && !this.options.continueOK)) {
+        if (
+          (keyword === 'break' && !this.options.breakOK) ||
+          (keyword === 'continue' && !this.options.continueOK)
+        ) {
           return this.emit('identifier');
         }
         return this.emit(keyword);
@@ -428,7 +438,8 @@ export class Lexer {
         break;
       }
     }
-    if (!this.atTerminator()) return this.errorf(`bad character ${describeRune(char?.codePointAt(0))}`);
+    if (!this.atTerminator())
+      return this.errorf(`bad character ${describeRune(char?.codePointAt(0))}`);
     return this.emit(type);
   }
 
@@ -456,14 +467,16 @@ export class Lexer {
         if (escaped !== undefined && escaped !== '\n') continue;
         return this.errorf('unterminated character constant');
       }
-      if (char === undefined || char === '\n') return this.errorf('unterminated character constant');
+      if (char === undefined || char === '\n')
+        return this.errorf('unterminated character constant');
       if (char === "'") break;
     }
     return this.emit('charConstant');
   }
 
   lexNumber(): StateFn {
-    if (!this.scanNumber()) return this.errorf(`bad number syntax: ${goQuote(this.input.slice(this.start, this.pos))}`);
+    if (!this.scanNumber())
+      return this.errorf(`bad number syntax: ${goQuote(this.input.slice(this.start, this.pos))}`);
     const sign = this.peek();
     if (sign === '+' || sign === '-') {
       if (!this.scanNumber() || this.input[this.pos - 1] !== 'i') {
@@ -543,7 +556,9 @@ const lexRawQuote = (lexer: Lexer): StateFn => lexer.lexRawQuote();
 function describeRune(codePoint: number | undefined): string {
   if (codePoint === undefined) return 'U+FFFFFFFFFFFFFFFF';
   const hex = 'U+' + codePoint.toString(16).toUpperCase().padStart(4, '0');
-  return codePoint >= 0x20 && codePoint !== 0x7f ? `${hex} '${String.fromCodePoint(codePoint)}'` : hex;
+  return codePoint >= 0x20 && codePoint !== 0x7f
+    ? `${hex} '${String.fromCodePoint(codePoint)}'`
+    : hex;
 }
 
 /** Go's `%q`, for token text in messages. */

@@ -63,7 +63,8 @@ function unquoteChar(text: string, at: number, quote: string): { char: string; n
 /** strconv.Unquote for "…" and `…` literals. */
 export function unquote(quoted: string): string {
   const quote = quoted[0];
-  if (quoted.length < 2 || quoted[quoted.length - 1] !== quote) throw new SyntaxError('invalid syntax');
+  if (quoted.length < 2 || quoted[quoted.length - 1] !== quote)
+    throw new SyntaxError('invalid syntax');
   const body = quoted.slice(1, -1);
   if (quote === '`') {
     if (body.includes('`')) throw new SyntaxError('invalid syntax');
@@ -72,7 +73,7 @@ export function unquote(quoted: string): string {
   if (quote !== '"') throw new SyntaxError('invalid syntax');
   if (body.includes('\n')) throw new SyntaxError('invalid syntax');
   let out = '';
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const { char, next } = unquoteChar(body, i, '"');
     out += char;
     i = next;
@@ -124,13 +125,17 @@ export interface ParsedInteger {
 
 /** strconv.ParseInt/ParseUint with base 0; undefined when the text is not an integer. */
 export function parseGoInteger(text: string): ParsedInteger | undefined {
-  const match = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(text);
+  const match = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(
+    text,
+  );
   if (!match || !underscoreOK(text)) return undefined;
   const negative = match[1] === '-';
   let digits = match[2]!.replaceAll('_', '');
   if (/^0[0-7]/.test(digits)) digits = '0o' + digits.slice(1);
   if (/^0[xXbBoO]$/.test(digits)) return undefined;
-  const magnitude = BigInt(digits.replace(/^0([XBO])/, (_, letter: string) => '0' + letter.toLowerCase()));
+  const magnitude = BigInt(
+    digits.replace(/^0([XBO])/, (_, letter: string) => '0' + letter.toLowerCase()),
+  );
   const value = negative ? -magnitude : magnitude;
   if (value >= -(1n << 63n) && value < 1n << 63n) return { value, signed: true };
   if (!negative && value < 1n << 64n) return { value, signed: false };

@@ -148,7 +148,8 @@ class Parser {
   private parseDefinition(): void {
     const context = 'define clause';
     const nameToken = this.nextNonSpace();
-    if (nameToken.type !== 'string' && nameToken.type !== 'rawString') this.unexpected(nameToken, context);
+    if (nameToken.type !== 'string' && nameToken.type !== 'rawString')
+      this.unexpected(nameToken, context);
     const name = this.unquoteToken(nameToken);
     this.expect('rightDelim', context);
     const { list, next } = this.itemList();
@@ -219,7 +220,13 @@ class Parser {
   }
 
   private pipeline(context: string, end: ItemType): PipeNode {
-    const pipe: PipeNode = { type: 'pipe', pos: this.peekNonSpace().pos, isAssign: false, decl: [], cmds: [] };
+    const pipe: PipeNode = {
+      type: 'pipe',
+      pos: this.peekNonSpace().pos,
+      isAssign: false,
+      decl: [],
+      cmds: [],
+    };
     this.declarations(pipe, context);
     for (;;) {
       const token = this.nextNonSpace();
@@ -269,7 +276,8 @@ class Parser {
         this.vars.push(variable.value);
         if (context === 'range' && pipe.decl.length < 2) {
           const following = this.peekNonSpace().type;
-          if (following === 'variable' || following === 'rightDelim' || following === 'rightParen') continue;
+          if (following === 'variable' || following === 'rightDelim' || following === 'rightParen')
+            continue;
           this.error('range can only initialize variables');
         }
         this.error(`too many declarations in ${context}`);
@@ -393,7 +401,8 @@ class Parser {
     const node = this.term();
     if (node === undefined) return undefined;
     if (this.peek().type !== 'field') return node;
-    const pos = this.peek().pos;
+    // Go positions a chain at its second element; the start of the whole term reads better.
+    const pos = node.pos;
     const fields: string[] = [];
     while (this.peek().type === 'field') fields.push(this.next().value.slice(1));
     switch (node.type) {
@@ -417,7 +426,8 @@ class Parser {
     const token = this.nextNonSpace();
     switch (token.type) {
       case 'identifier':
-        if (!this.context.hasFunction(token.value)) this.error(`function ${goQuote(token.value)} not defined`);
+        if (!this.context.hasFunction(token.value))
+          this.error(`function ${goQuote(token.value)} not defined`);
         return { type: 'identifier', pos: token.pos, name: token.value };
       case 'dot':
         return { type: 'dot', pos: token.pos };
@@ -433,7 +443,12 @@ class Parser {
       case 'complex':
       case 'number':
         try {
-          return { type: 'number', pos: token.pos, text: token.value, value: numberLiteralValue(token.value) };
+          return {
+            type: 'number',
+            pos: token.pos,
+            text: token.value,
+            value: numberLiteralValue(token.value),
+          };
         } catch (error) {
           if (error instanceof SyntaxError) this.error(error.message);
           throw error;
@@ -449,7 +464,12 @@ class Parser {
       }
       case 'string':
       case 'rawString':
-        return { type: 'string', pos: token.pos, quoted: token.value, text: this.unquoteToken(token) };
+        return {
+          type: 'string',
+          pos: token.pos,
+          quoted: token.value,
+          text: this.unquoteToken(token),
+        };
     }
     this.backup();
     return undefined;
@@ -457,7 +477,8 @@ class Parser {
 
   private useVariable(token: Item): VariableNode {
     const variable = newVariable(token.pos, token.value);
-    if (!this.vars.includes(variable.ident[0]!)) this.error(`undefined variable ${goQuote(variable.ident[0]!)}`);
+    if (!this.vars.includes(variable.ident[0]!))
+      this.error(`undefined variable ${goQuote(variable.ident[0]!)}`);
     return variable;
   }
 }
@@ -502,7 +523,8 @@ function addTree(parser: Parser, treeSet: TreeSet, name: string, list: ListNode)
     treeSet.set(name, list);
     return;
   }
-  if (!isEmptyTree(list)) parser.error(`template: multiple definition of template ${goQuote(name)}`);
+  if (!isEmptyTree(list))
+    parser.error(`template: multiple definition of template ${goQuote(name)}`);
 }
 
 /** Parses a template text; the top-level tree is stored under `topName`. */

@@ -35,15 +35,7 @@ export function float64(value: number): GoFloat {
 }
 
 export type GoKind =
-  | 'invalid'
-  | 'nil'
-  | 'bool'
-  | 'int'
-  | 'float'
-  | 'string'
-  | 'slice'
-  | 'map'
-  | 'func';
+  'invalid' | 'nil' | 'bool' | 'int' | 'float' | 'string' | 'slice' | 'map' | 'func';
 
 export function kindOf(value: unknown): GoKind {
   switch (typeof value) {
@@ -139,7 +131,11 @@ export function mapSize(map: object): number {
   if (map instanceof Map) return map.size;
   let size = 0;
   for (const key in map) {
-    if (Object.prototype.hasOwnProperty.call(map, key) && (map as Record<string, unknown>)[key] !== undefined) size++;
+    if (
+      Object.prototype.hasOwnProperty.call(map, key) &&
+      (map as Record<string, unknown>)[key] !== undefined
+    )
+      size++;
   }
   return size;
 }
@@ -224,7 +220,8 @@ export function compareStringsBytewise(a: string, b: string): number {
 
 /** Go's `int(f)` for a float64: truncation toward zero; out-of-range values become MinInt64 (amd64). */
 export function truncateToInt(value: number): number {
-  if (!Number.isFinite(value) || Math.abs(value) >= 9223372036854775808) return -9223372036854775808;
+  if (!Number.isFinite(value) || Math.abs(value) >= 9223372036854775808)
+    return -9223372036854775808;
   return Math.trunc(value) + 0;
 }
 

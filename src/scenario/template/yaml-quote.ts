@@ -11,10 +11,45 @@ const BEST_WIDTH = 80;
 const BEST_INDENT = 2;
 
 const RESOLVES_TO_NON_STRING = new Set([
-  'y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON',
-  'n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF',
-  '', '~', 'null', 'Null', 'NULL',
-  '.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF',
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'true',
+  'True',
+  'TRUE',
+  'on',
+  'On',
+  'ON',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'false',
+  'False',
+  'FALSE',
+  'off',
+  'Off',
+  'OFF',
+  '',
+  '~',
+  'null',
+  'Null',
+  'NULL',
+  '.nan',
+  '.NaN',
+  '.NAN',
+  '.inf',
+  '.Inf',
+  '.INF',
+  '+.inf',
+  '+.Inf',
+  '+.INF',
+  '-.inf',
+  '-.Inf',
+  '-.INF',
 ]);
 
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
@@ -33,7 +68,8 @@ function resolvesToNonString(text: string): boolean {
   if (first === undefined) return true;
   if (first === '.') return isGoFloatSyntax(text);
   if (!(first === '+' || first === '-' || (first >= '0' && first <= '9'))) return false;
-  if (TIMESTAMP_PREFIX.test(text) && TIMESTAMP_FORMATS.some((format) => format.test(text))) return true;
+  if (TIMESTAMP_PREFIX.test(text) && TIMESTAMP_FORMATS.some((format) => format.test(text)))
+    return true;
   const plain = text.replaceAll('_', '');
   if (isGoIntSyntax(plain)) return true;
   if (YAML_FLOAT.test(plain)) return true;
@@ -58,7 +94,11 @@ function isGoFloatSyntax(text: string): boolean {
 
 function isBreakCodePoint(codePoint: number): boolean {
   return (
-    codePoint === 0x0d || codePoint === 0x0a || codePoint === 0x85 || codePoint === 0x2028 || codePoint === 0x2029
+    codePoint === 0x0d ||
+    codePoint === 0x0a ||
+    codePoint === 0x85 ||
+    codePoint === 0x2028 ||
+    codePoint === 0x2029
   );
 }
 
@@ -81,7 +121,12 @@ interface Analysis {
 
 function analyze(chars: readonly number[]): Analysis {
   if (chars.length === 0) {
-    return { multiline: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
+    return {
+      multiline: false,
+      blockPlainAllowed: true,
+      singleQuotedAllowed: true,
+      blockAllowed: false,
+    };
   }
   let blockIndicators = false;
   let lineBreaks = false;
@@ -107,7 +152,8 @@ function analyze(chars: readonly number[]): Analysis {
     const symbol = String.fromCodePoint(char);
     if (i === 0) {
       if ('#,[]{}&*!|>\'"%@`'.includes(symbol)) blockIndicators = true;
-      else if ((symbol === '?' || symbol === ':' || symbol === '-') && followedByWhitespace) blockIndicators = true;
+      else if ((symbol === '?' || symbol === ':' || symbol === '-') && followedByWhitespace)
+        blockIndicators = true;
     } else if (symbol === ':' && followedByWhitespace) {
       blockIndicators = true;
     } else if (symbol === '#' && precededByWhitespace) {
@@ -140,7 +186,8 @@ function analyze(chars: readonly number[]): Analysis {
     singleQuotedAllowed: true,
     blockAllowed: true,
   };
-  if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) analysis.blockPlainAllowed = false;
+  if (leadingSpace || leadingBreak || trailingSpace || trailingBreak)
+    analysis.blockPlainAllowed = false;
   if (trailingSpace) analysis.blockAllowed = false;
   if (breakSpace) {
     analysis.blockPlainAllowed = false;
@@ -184,7 +231,11 @@ class Emitter {
   }
 
   writeIndent(): void {
-    if (!this.indention || this.column > this.indent || (this.column === this.indent && !this.whitespace)) {
+    if (
+      !this.indention ||
+      this.column > this.indent ||
+      (this.column === this.indent && !this.whitespace)
+    ) {
       this.putBreak();
     }
     while (this.column < this.indent) this.put(' ');
@@ -225,7 +276,13 @@ class Emitter {
     for (let i = 0; i < chars.length; i++) {
       const char = chars[i]!;
       if (char === 0x20) {
-        if (!spaces && this.column > BEST_WIDTH && i > 0 && i < chars.length - 1 && chars[i + 1] !== 0x20) {
+        if (
+          !spaces &&
+          this.column > BEST_WIDTH &&
+          i > 0 &&
+          i < chars.length - 1 &&
+          chars[i + 1] !== 0x20
+        ) {
           this.writeIndent();
         } else {
           this.put(' ');
@@ -256,7 +313,13 @@ class Emitter {
     let spaces = false;
     for (let i = 0; i < chars.length; i++) {
       const char = chars[i]!;
-      if (!isPrintable(char) || startsWithBom || isBreakCodePoint(char) || char === 0x22 || char === 0x5c) {
+      if (
+        !isPrintable(char) ||
+        startsWithBom ||
+        isBreakCodePoint(char) ||
+        char === 0x22 ||
+        char === 0x5c
+      ) {
         this.put('\\');
         this.put(doubleQuotedEscape(char));
         // put() counted one column for the whole escape; the emitter counts one per byte written.
