@@ -461,13 +461,13 @@ describe('CL2 functions', () => {
 });
 
 describe('errors', () => {
-  it('are ConfigError-compatible HollowfleetErrors with file:line:col', () => {
+  it('are ConfigErrors with file:line:col', () => {
     const error = renderError('a\nb {{.X | Nope}}');
-    expect(error.code).toBe('HF_TEMPLATE');
+    expect(error.code).toBe('HF_CONFIG');
     expect(error.message).toBe(`${FILE}:2:10: function "Nope" not defined`);
     expect(error.file).toBe(FILE);
     expect(error.line).toBe(2);
-    expect(error).not.toBeInstanceOf(ConfigError);
+    expect(error).toBeInstanceOf(ConfigError);
   });
 
   it('reports parse errors', () => {

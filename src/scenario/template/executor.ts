@@ -52,7 +52,9 @@ interface Variable {
   value: unknown;
 }
 
-const MAX_TEMPLATE_DEPTH = 1000;
+// Go allows 100000 nested {{template}} calls; scenario files never nest deeply, and JavaScript
+// runs out of stack long before 100000, so stop early with a clear message.
+const MAX_TEMPLATE_DEPTH = 200;
 
 const PARAM_TYPE_NAMES: Record<ParamKind, string> = {
   any: 'interface {}',
