@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 import { ConfigError } from '../../src/common/errors.js';
 import {
@@ -501,5 +502,111 @@ describe('errors', () => {
   it('reports errors inside defined templates under their own name', () => {
     const error = renderError('{{define "T"}}\n{{.X.Y}}{{end}}{{template "T" .}}', { X: 'str' });
     expect(error.message).toContain(`${FILE}:2:3: executing "T" at <.X.Y>`);
+  });
+});
+
+describe('a CL2-style test config', () => {
+  const config = [
+    '{{$NODES_PER_NAMESPACE := DefaultParam .NODES_PER_NAMESPACE (MinInt .Nodes 100)}}',
+    '{{$PODS_PER_NODE := DefaultParam .PODS_PER_NODE 30}}',
+    '{{$ENABLE_CHAOS := DefaultParam .CL2_ENABLE_CHAOS false}}',
+    '{{$namespaces := DivideInt .Nodes $NODES_PER_NAMESPACE}}',
+    '{{$podsPerNamespace := MultiplyInt $PODS_PER_NODE $NODES_PER_NAMESPACE}}',
+    '{{$timeout := MaxInt 120 (DivideInt (MultiplyInt $namespaces $podsPerNamespace) 20)}}',
+    'name: density',
+    'namespace:',
+    '  number: {{$namespaces}}',
+    'tuningSets:',
+    '- name: Uniform5qps',
+    '  qpsLoad:',
+    '    qps: {{DivideFloat 10 2}}',
+    '{{if $ENABLE_CHAOS}}',
+    'chaosMonkey:',
+    '  nodeFailure:',
+    '    failureRate: 0.01',
+    '{{end}}',
+    'steps:',
+    '{{range $i, $size := StringSplit "small,big"}}',
+    '- name: Create {{$size}} deployments',
+    '  phases:',
+    '  - namespaceRange:',
+    '      min: 1',
+    '      max: {{$namespaces}}',
+    '    replicasPerNamespace: {{IfThenElse (eq $size "big") 1 (AddInt $i 2)}}',
+    '    objectBundle:',
+    '    - basename: {{$size}}-deployment',
+    '      objectTemplatePath: deployment.yaml',
+    '      templateFillMap:',
+    '        Replicas: {{MultiplyInt $podsPerNamespace 0.5}}',
+    '        Timeout: {{$timeout}}s',
+    '{{end}}',
+    '',
+  ].join('\n');
+
+  it('renders to the YAML CL2 would produce', () => {
+    const document = parseYaml(render(config, { Nodes: 250, NODES_PER_NAMESPACE: 50 })) as Record<
+      string,
+      unknown
+    >;
+    expect(document).toEqual({
+      name: 'density',
+      namespace: { number: 5 },
+      tuningSets: [{ name: 'Uniform5qps', qpsLoad: { qps: 5 } }],
+      steps: [
+        {
+          name: 'Create small deployments',
+          phases: [
+            {
+              namespaceRange: { min: 1, max: 5 },
+              replicasPerNamespace: 2,
+              objectBundle: [
+                {
+                  basename: 'small-deployment',
+                  objectTemplatePath: 'deployment.yaml',
+                  templateFillMap: { Replicas: 750, Timeout: '375s' },
+                },
+              ],
+            },
+          ],
+        },
+        {
+          name: 'Create big deployments',
+          phases: [
+            {
+              namespaceRange: { min: 1, max: 5 },
+              replicasPerNamespace: 1,
+              objectBundle: [
+                {
+                  basename: 'big-deployment',
+                  objectTemplatePath: 'deployment.yaml',
+                  templateFillMap: { Replicas: 750, Timeout: '375s' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('switches on CL2_ parameters and defaults', () => {
+    const document = parseYaml(render(config, { Nodes: 100, CL2_ENABLE_CHAOS: true })) as Record<
+      string,
+      unknown
+    >;
+    expect(document['chaosMonkey']).toEqual({ nodeFailure: { failureRate: 0.01 } });
+    expect(document['namespace']).toEqual({ number: 1 });
+  });
+
+  it('fails cleanly with zero nodes, pointing at the division', () => {
+    const error = renderError(config, { Nodes: 0 });
+    expect(error.line).toBe(4);
+    expect(error.message).toContain('error calling DivideInt: division by zero');
+  });
+
+  it('reports where a multi-line action that never closes began', () => {
+    expect(renderError('a\n{{if\n\n').message).toMatch(
+      /^scenarios\/x\.yaml:\d+:\d+: unclosed action/,
+    );
   });
 });
