@@ -610,3 +610,53 @@ describe('a CL2-style test config', () => {
     );
   });
 });
+
+describe('edge cases', () => {
+  const data = { L: [1, 2, 3], S: 's', Fn: (value: unknown) => `${String(value)}!` };
+
+  it('passes piped values to call, and and or', () => {
+    expect(render('{{1 | call .Fn}}', data)).toBe('1!');
+    expect(render('{{1 | and 2}}|{{0 | or 0}}|{{0 | and 2}}', data)).toBe('1|0|0');
+    expect(renderError('{{and}}').message).toContain(
+      'wrong number of args for and: want at least 1 got 0',
+    );
+  });
+
+  it('ranges over negative and zero ints as empty', () => {
+    expect(render('{{range -2}}x{{else}}none{{end}}|{{range 0}}x{{else}}none{{end}}')).toBe(
+      'none|none',
+    );
+  });
+
+  it('rejects arguments given to fields of maps, but not to missing chains', () => {
+    expect(renderError('{{.Missing 1}}', data).message).toContain(
+      'Missing is not a method but has arguments',
+    );
+    expect(render('{{.Missing.X 1}}', data)).toBe('<no value>');
+  });
+
+  it('fails on unknown templates and unprintable values', () => {
+    const template = parseTemplate('x', { name: FILE });
+    expect(() => template.executeTemplate('nope', {})).toThrow(
+      /no template "nope" associated with template/,
+    );
+    expect(renderError('{{.Fn}}', data).message).toContain("can't print {{.Fn}} of type");
+  });
+
+  it('checks argument counts of CL2 functions', () => {
+    expect(renderError('{{DefaultParam .S}}', data).message).toContain(
+      'at <DefaultParam .S>: wrong number of args for DefaultParam: want 2 got 1',
+    );
+    expect(renderError('{{Loop -1}}').message).toContain(
+      'error calling Loop: runtime error: makeslice: len out of range',
+    );
+    expect(renderError('{{RandInt -1}}').message).toContain(
+      'error calling RandInt: invalid argument to Intn',
+    );
+  });
+
+  it('treats break and continue as functions when funcs define them', () => {
+    const funcs = { break: () => 'b' };
+    expect(render('{{break}}', {}, { funcs })).toBe('b');
+  });
+});
