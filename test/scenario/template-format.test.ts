@@ -105,6 +105,14 @@ describe('YamlQuote / yaml.v2 string marshalling', () => {
     expect(marshalYamlString(input)).toBe(want);
   });
 
+  it('folds long lines at 80 columns as yaml.v2 does by default', () => {
+    const words = 'word '.repeat(20).trim();
+    expect(marshalYamlString(words)).toBe(`${'word '.repeat(17).trim()}\n  word word word\n`);
+    expect(marshalYamlString(`x: ${words}`)).toBe(
+      `'x: ${'word '.repeat(16).trim()}\n  word word word word'\n`,
+    );
+  });
+
   it('indents continuation lines by indent x 2 spaces inside a document', () => {
     const text = 'data:\n  script: {{YamlQuote .Script 2}}';
     expect(render(text, { Script: '#!/bin/sh\necho hi' })).toBe(

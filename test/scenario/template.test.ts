@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
@@ -452,6 +456,20 @@ describe('CL2 functions', () => {
     expect(renderError('{{IncludeFile "nope.yaml"}}', {}, options).message).toContain(
       'no such file or directory',
     );
+  });
+
+  it('reads included files from disk next to the scenario by default', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hf-template-'));
+    try {
+      writeFileSync(path.join(dir, 'part.yaml'), 'included: true\n');
+      const name = path.join(dir, 'main.yaml');
+      expect(renderTemplate('{{IncludeEmbedFile "part.yaml"}}', {}, { name })).toBe(
+        'included: true\n',
+      );
+      expect(renderTemplate('{{IncludeFile "part.yaml"}}', {}, { name })).toBe('included: true\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('accepts extra functions through options.funcs', () => {
