@@ -118,6 +118,7 @@ describe('API responsiveness from two scrapes', () => {
       name: 'a',
       labels: { x: 'q"uote' },
       value: 1,
+      timestampMs: 1700000000,
     });
   });
 });
