@@ -21,7 +21,7 @@ import {
   recordMs,
   type EncodedHistogram,
 } from '../common/histogram.js';
-import { ListWatch, type WatchedObject } from '../kube/list-watch.js';
+import { ListWatch } from '../kube/list-watch.js';
 import { optionalDurationMs } from './duration.js';
 import { percentilesOfSorted, roundToNanosecondMs, type LatencyPercentiles } from './percentile.js';
 import { actionOf, describeFailures, errorResult, statusOf, stringParam } from './result.js';
