@@ -307,8 +307,7 @@ class WaitForControlledPodsMeasurement implements Measurement {
 
   private desiredOf(spec: ControllerObject['spec'], status: ControllerObject['status']): number {
     if (this.kind === 'Job') return spec?.parallelism ?? 1;
-    if (this.kind === 'DaemonSet')
-      return status?.desiredNumberScheduled ?? this.daemonSetNodes(spec);
+    if (this.kind === 'DaemonSet') return status?.desiredNumberScheduled ?? this.daemonSetNodeCount;
     return spec?.replicas ?? 1;
   }
 
