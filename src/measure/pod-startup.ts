@@ -556,6 +556,8 @@ interface EventList {
   metadata?: { continue?: string };
   items?: Array<{
     reason?: string;
+    source?: { component?: string };
+    reportingComponent?: string;
     involvedObject?: { namespace?: string; name?: string };
     eventTime?: string | null;
     firstTimestamp?: string | null;
@@ -574,13 +576,17 @@ export async function listSchedulerEvents(
       method: 'GET',
       path: '/api/v1/events',
       query: {
-        fieldSelector: `involvedObject.kind=Pod,source=${schedulerName}`,
+        // CL2 selects source=<scheduler>; reason=Scheduled narrows the same set, and the source is
+        // checked here so that servers without the `source` field alias give the same answer.
+        fieldSelector: 'involvedObject.kind=Pod,reason=Scheduled',
         limit: 10_000,
         continue: token,
       },
     });
     for (const e of list.items ?? []) {
       if (e.reason !== 'Scheduled' || !e.involvedObject?.name) continue;
+      const source = e.source?.component ?? e.reportingComponent;
+      if (source !== schedulerName) continue;
       events.push({
         namespace: e.involvedObject.namespace ?? '',
         name: e.involvedObject.name,

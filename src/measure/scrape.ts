@@ -29,8 +29,10 @@ export async function scrapeText(
   if (!target.url) return kube.requestText('/metrics', { timeoutMs });
   const url = new URL(target.url);
   const options: https.RequestOptions = {};
-  await kube.kubeConfig.applyToHTTPSOptions(options);
-  const client = url.protocol === 'http:' ? http : https;
+  const plain = url.protocol === 'http:';
+  // Credentials only travel over TLS; a plain-http target (a local proxy) gets none.
+  if (!plain) await kube.kubeConfig.applyToHTTPSOptions(options);
+  const client = plain ? http : https;
   return new Promise<string>((resolve, reject) => {
     const req = client.request(
       url,
