@@ -41,3 +41,11 @@ export function builtinMeasurementMethods(
   }
   return methods;
 }
+
+/** The scenario executor's view of the registry: method name or alias → implementation. */
+export function builtinMeasurementRegistry(options: RegistryOptions = {}): {
+  resolve(method: string): MeasurementMethod | undefined;
+} {
+  const methods = builtinMeasurementMethods(options);
+  return { resolve: (method) => methods.get(method) };
+}

@@ -12,19 +12,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../src/embedded/cluster.js';
 import { builtinMeasurementMethods } from '../../src/measure/registry.js';
 import type { MeasurementContext, MeasurementResult } from '../../src/measure/types.js';
-import { TestKubeApi, testContext } from '../helpers/measure-context.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../src/kube/client.js';
+import { testContext } from '../helpers/measure-context.js';
 import { waitFor } from '../helpers/wait.js';
 
 let cluster: EmbeddedCluster;
-let kube: TestKubeApi;
+let kube: KubeClient;
 let ctx: MeasurementContext & { logs: string[] };
 const methods = builtinMeasurementMethods({ waitPollIntervalMs: 100, apiScrapeIntervalMs: 100 });
 
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'hf-measure-plane-'));
   cluster = await startEmbeddedCluster({ dir, hubs: 1 });
-  kube = new TestKubeApi(cluster.info.kubeconfig);
-  ctx = await testContext(kube);
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.info.kubeconfig);
+  kube = new KubeClient(kc, { qps: 0 });
+  ctx = await testContext(kube, { clientLatency: kube });
   await kube.request({
     method: 'POST',
     path: '/api/v1/nodes',
@@ -219,7 +223,9 @@ describe('measurements against the embedded control plane', () => {
     const api = methods
       .get('APIResponsivenessPrometheus')!
       .create(ctx, 'APIResponsivenessPrometheusSimple');
+    const client = methods.get('ClientSideApiLatency')!.create(ctx, 'client');
     await api.execute({ action: 'start', enableViolations: true });
+    await client.execute({ action: 'start' });
     for (let i = 0; i < 25; i++)
       await kube.request({
         method: 'POST',
@@ -228,7 +234,16 @@ describe('measurements against the embedded control plane', () => {
       });
     for (let i = 0; i < 10; i++)
       await kube.request({ method: 'GET', path: '/api/v1/namespaces/m3/configmaps/cm0' });
+    const [c] = await client.execute({ action: 'gather' });
     const [r] = await api.execute({ action: 'gather' });
+    expect(c!.source).toMatch(/client-side/);
+    expect(
+      c!.verdicts.find(
+        (v) =>
+          v.metric === 'POST configmaps namespace Perc99' ||
+          v.metric === 'POST configmaps resource Perc99',
+      ),
+    ).toMatchObject({ samples: 25 });
     expect(r!.status).toBe('pass');
     expect(r!.summaryName).toBe('APIResponsivenessPrometheus_simple');
     expect(r!.source).toMatch(/apiserver_request_sli_duration_seconds, simple/);
