@@ -832,12 +832,15 @@ class ApiResponsivenessMeasurement implements Measurement {
     const windowed = new WindowedApiResponsiveness(apiResponsivenessParams(params, this.version));
     windowed.addScrape(this.context.now(), first.scrapes);
     this.windowed = windowed;
+    const intervalParam = params.interval ?? params.scrapeInterval;
     const intervalMs =
-      params.scrapeInterval !== undefined
-        ? durationMs(params.scrapeInterval, 'scrapeInterval')
+      intervalParam !== undefined
+        ? durationMs(intervalParam, 'APIResponsivenessPrometheus interval')
         : this.defaultScrapeIntervalMs;
     if (!(intervalMs > 0))
-      throw new ConfigError(`scrapeInterval: must be a positive duration such as "5s"`);
+      throw new ConfigError(
+        `APIResponsivenessPrometheus interval: must be a positive duration such as "5s"`,
+      );
     const ticker = new AbortController();
     this.ticker = ticker;
     this.tickerDone = (async () => {

@@ -261,6 +261,26 @@ describe('measurements against the embedded control plane', () => {
     expect(p99s).toEqual([...p99s].sort((a, b) => b - a));
   }, 20_000);
 
+  it('APIResponsivenessPrometheus (windowed) scrapes periodically and says when the run is too short', async () => {
+    let sleeps = 0;
+    const counting: MeasurementContext = {
+      ...ctx,
+      sleep: (ms) => {
+        sleeps++;
+        return ctx.sleep(ms);
+      },
+    };
+    const api = methods
+      .get('APIResponsivenessPrometheus')!
+      .create(counting, 'APIResponsivenessPrometheus');
+    await api.execute({ action: 'start', interval: '50ms' });
+    await waitFor('three scrape ticks', () => sleeps >= 3);
+    const [r] = await api.execute({ action: 'gather' });
+    expect(r).toMatchObject({ status: 'skipped', summaryName: 'APIResponsivenessPrometheus' });
+    expect(r!.reason).toMatch(/needs at least 360 s.*useSimpleLatencyQuery/);
+    await api.dispose();
+  }, 20_000);
+
   it('APIResponsivenessPrometheus is skipped with the reason when /metrics is forbidden or unreachable', async () => {
     const forbidding = http.createServer((_req, res) => res.writeHead(403).end('forbidden'));
     await new Promise<void>((resolve) => forbidding.listen(0, '127.0.0.1', resolve));
