@@ -41,7 +41,10 @@ class TimerMeasurement implements Measurement {
 
   async execute(params: MeasurementParams): Promise<MeasurementResult[]> {
     const action = actionOf(params);
-    const label = stringParam(params, 'label') ?? '';
+    const given = stringParam(params, 'label');
+    if ((action === 'start' || action === 'stop') && given === undefined)
+      throw new ConfigError(`Timer ${this.identifier}: ${action} needs a label param`);
+    const label = given ?? '';
     switch (action) {
       case 'start':
         this.started.set(label, this.context.monotonic());
@@ -73,11 +76,10 @@ class TimerMeasurement implements Measurement {
               data: { kind: 'none' },
             },
           ];
-        const items = [...this.elapsed].map(([phase, seconds]) => ({
-          data: { time: seconds },
-          unit: 's',
-          labels: { Phase: phase, test: 'phases' },
-        }));
+        // CL2's shape: one item mapping each label to seconds, labelled test=phases.
+        const items = [
+          { data: Object.fromEntries(this.elapsed), unit: 's', labels: { test: 'phases' } },
+        ];
         return [
           {
             ...base,

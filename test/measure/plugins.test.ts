@@ -166,10 +166,9 @@ describe('method registry', () => {
     const [r] = await timer.execute({ action: 'gather' });
     expect(r!.cl2).toEqual({
       version: 'v1',
-      dataItems: [
-        { data: { time: 1.5 }, unit: 's', labels: { Phase: 'saturation', test: 'phases' } },
-      ],
+      dataItems: [{ data: { saturation: 1.5 }, unit: 's', labels: { test: 'phases' } }],
     });
+    await expect(timer.execute({ action: 'start' })).rejects.toThrow(/needs a label/);
     await expect(timer.execute({ action: 'stop', label: 'other' })).rejects.toThrow(ConfigError);
   });
 });
