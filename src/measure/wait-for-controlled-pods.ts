@@ -109,8 +109,10 @@ function isZero(v: unknown): boolean {
 export function isDerivative(template: unknown, actual: unknown): boolean {
   if (isZero(template)) return true;
   if (Array.isArray(template)) {
-    if (!Array.isArray(actual) || actual.length !== template.length) return false;
-    return template.every((t, i) => isDerivative(t, actual[i]));
+    // A missing list has length 0, as a nil Go slice does.
+    const list: unknown = actual ?? [];
+    if (!Array.isArray(list) || list.length !== template.length) return false;
+    return template.every((t, i) => isDerivative(t, list[i]));
   }
   if (typeof template === 'object') {
     if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return false;
@@ -130,8 +132,20 @@ interface PodRecord {
   ready: boolean;
   terminating: boolean;
   nodeName: string;
-  spec: Record<string, unknown> | undefined;
+  /**
+   * Fingerprints of the templates (of objects selecting this pod) the pod's spec derives from,
+   * worked out when the pod event arrives, so that no pod spec is retained.
+   */
+  updatedFor: readonly string[];
 }
+
+interface TemplateEntry {
+  matches: (labels: Record<string, string>) => boolean;
+  template: Record<string, unknown>;
+  fingerprint: string;
+}
+
+const NO_TEMPLATES: readonly string[] = [];
 
 interface PodObject extends WatchedObject {
   metadata?: WatchedObject['metadata'] & {
@@ -172,6 +186,8 @@ class WaitForControlledPodsMeasurement implements Measurement {
   private podWatch: ListWatch | undefined;
   private readonly pods = new Map<string, Map<string, PodRecord>>();
   private readonly specs = new Map<string, string>();
+  /** namespace → object key → its pod template, for judging pods as they arrive. */
+  private readonly templates = new Map<string, Map<string, TemplateEntry>>();
   private readonly checkers = new Map<string, Checker>();
   private readonly objectKeys = new Set<string>();
   private opResourceVersion = 0;
@@ -231,17 +247,6 @@ class WaitForControlledPodsMeasurement implements Measurement {
     this.countErrorMargin = numberParam(params, 'countErrorMargin', 0);
     this.checkUpdated = boolParam(params, 'checkIfPodsAreUpdated', true);
     const kc = this.context.kube.kubeConfig;
-    this.podWatch = new ListWatch(kc, {
-      path: this.namespace
-        ? `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`
-        : '/api/v1/pods',
-      onEvent: (type, object) => this.onPod(type, object as PodObject),
-      onError: (err) =>
-        this.context.log(
-          `WaitForControlledPodsRunning ${this.identifier}: pods: ${err.message} (watch resumes)`,
-        ),
-    });
-    await this.podWatch.start();
     this.objectWatch = new ListWatch(kc, {
       path: collectionPath(info, this.namespace),
       labelSelector: this.labelSelector,
@@ -253,6 +258,18 @@ class WaitForControlledPodsMeasurement implements Measurement {
         ),
     });
     await this.objectWatch.start();
+    // Pods after objects: each pod event is judged against the templates already known.
+    this.podWatch = new ListWatch(kc, {
+      path: this.namespace
+        ? `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`
+        : '/api/v1/pods',
+      onEvent: (type, object) => this.onPod(type, object as PodObject),
+      onError: (err) =>
+        this.context.log(
+          `WaitForControlledPodsRunning ${this.identifier}: pods: ${err.message} (watch resumes)`,
+        ),
+    });
+    await this.podWatch.start();
     this.loop = this.pollLoop();
   }
 
@@ -269,16 +286,49 @@ class WaitForControlledPodsMeasurement implements Measurement {
       byName = new Map();
       this.pods.set(ns, byName);
     }
+    const labels = pod.metadata?.labels ?? {};
     byName.set(name, {
       namespace: ns,
       name,
-      labels: pod.metadata?.labels ?? {},
+      labels,
       phase: pod.status?.phase ?? '',
       ready:
         pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
       terminating: !!pod.metadata?.deletionTimestamp,
       nodeName: pod.spec?.nodeName ?? '',
-      spec: this.checkUpdated ? pod.spec : undefined,
+      updatedFor: this.checkUpdated ? this.derivedTemplates(ns, labels, pod.spec) : NO_TEMPLATES,
+    });
+  }
+
+  private derivedTemplates(
+    namespace: string,
+    labels: Record<string, string>,
+    spec: Record<string, unknown> | undefined,
+  ): readonly string[] {
+    let out: string[] | undefined;
+    for (const entry of this.templates.get(namespace)?.values() ?? []) {
+      if (!entry.matches(labels) || !isDerivative(entry.template, spec)) continue;
+      (out ??= []).push(entry.fingerprint);
+    }
+    return out ?? NO_TEMPLATES;
+  }
+
+  private setTemplate(key: string, object: ControllerObject | undefined): void {
+    const namespace = key.slice(0, key.indexOf('/'));
+    let byKey = this.templates.get(namespace);
+    const template = object?.spec?.template?.spec;
+    if (!object || !template) {
+      byKey?.delete(key);
+      return;
+    }
+    if (!byKey) {
+      byKey = new Map();
+      this.templates.set(namespace, byKey);
+    }
+    byKey.set(key, {
+      matches: selectorMatcher(this.kind, object.spec?.selector),
+      template,
+      fingerprint: JSON.stringify(template),
     });
   }
 
@@ -292,12 +342,14 @@ class WaitForControlledPodsMeasurement implements Measurement {
     if (type === 'DELETED') {
       this.objectKeys.delete(key);
       this.specs.delete(key);
+      this.setTemplate(key, undefined);
       this.startChecker(key, object, true, true);
       return;
     }
     this.objectKeys.add(key);
     if (previous === spec) return;
     this.specs.set(key, spec);
+    this.setTemplate(key, object);
     const oldReplicas = previous
       ? this.desiredOf(JSON.parse(previous) as ControllerObject['spec'], undefined)
       : 0;
@@ -322,6 +374,7 @@ class WaitForControlledPodsMeasurement implements Measurement {
     const old = this.checkers.get(key);
     if (old && old.status === 'waiting') old.status = 'stopped';
     const template = object.spec?.template?.spec;
+    const fingerprint = JSON.stringify(template);
     const now = this.context.monotonic();
     const timeout = deleted || scalingDown ? this.operationTimeoutMs * 2 : this.operationTimeoutMs;
     this.checkers.set(key, {
@@ -330,7 +383,7 @@ class WaitForControlledPodsMeasurement implements Measurement {
       matches: selectorMatcher(this.kind, object.spec?.selector),
       desired: deleted ? 0 : this.desiredOf(object.spec, object.status),
       isUpdated:
-        this.checkUpdated && template ? (pod) => isDerivative(template, pod.spec) : undefined,
+        this.checkUpdated && template ? (pod) => pod.updatedFor.includes(fingerprint) : undefined,
       deadline: now + timeout,
       deleted,
       followsNodeCount:
@@ -583,6 +636,7 @@ class WaitForControlledPodsMeasurement implements Measurement {
     this.podWatch = undefined;
     this.checkers.clear();
     this.pods.clear();
+    this.templates.clear();
   }
 }
 

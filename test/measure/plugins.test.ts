@@ -14,6 +14,7 @@ import {
   throughputSummary,
 } from '../../src/measure/scheduling-throughput.js';
 import { resolveThresholds } from '../../src/measure/slo.js';
+import { isDerivative, selectorMatcher } from '../../src/measure/wait-for-controlled-pods.js';
 import {
   UNSUPPORTED_CL2_METHODS,
   type FleetSnapshotView,
@@ -259,5 +260,37 @@ describe('EdgeSLIs and ClientSideApiLatency', () => {
       samples: 1,
       pass: true,
     });
+  });
+});
+
+describe('WaitForControlledPodsRunning helpers', () => {
+  it('judges "updated" as Kubernetes DeepDerivative: fields the template sets must match', () => {
+    const template = { containers: [{ name: 'c', image: 'pause:3.9' }], restartPolicy: '' };
+    const pod = {
+      containers: [{ name: 'c', image: 'pause:3.9', imagePullPolicy: 'IfNotPresent' }],
+      nodeName: 'n1',
+      restartPolicy: 'Always',
+    };
+    expect(isDerivative(template, pod)).toBe(true);
+    expect(isDerivative({ containers: [{ name: 'c', image: 'pause:3.10' }] }, pod)).toBe(false);
+    expect(isDerivative({ containers: [{ name: 'c' }, { name: 'd' }] }, pod)).toBe(false);
+    expect(isDerivative({ volumes: [] }, pod)).toBe(true);
+  });
+
+  it('matches pods with LabelSelectors and ReplicationController maps', () => {
+    const m = selectorMatcher('Deployment', {
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['a', 'b'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+      ],
+    });
+    expect(m({ app: 'web', tier: 'a' })).toBe(true);
+    expect(m({ app: 'web', tier: 'c' })).toBe(false);
+    expect(m({ app: 'web', tier: 'a', canary: '1' })).toBe(false);
+    expect(selectorMatcher('ReplicationController', { app: 'web' })({ app: 'web', x: 'y' })).toBe(
+      true,
+    );
+    expect(selectorMatcher('ReplicationController', {})({ app: 'web' })).toBe(false);
   });
 });
