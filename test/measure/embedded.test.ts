@@ -218,6 +218,57 @@ describe('measurements against the embedded control plane', () => {
     await wait.dispose();
   }, 30_000);
 
+  it('WaitForControlledPodsRunning counts only pods derived from the current template', async () => {
+    await namespace('m4');
+    const replicaSet = (image: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'rs' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'rs' } },
+        template: {
+          metadata: { labels: { app: 'rs' } },
+          spec: { containers: [{ name: 'c', image }] },
+        },
+      },
+    });
+    const judge = async (checkIfPodsAreUpdated: boolean) => {
+      const wait = methods
+        .get('WaitForControlledPodsRunning')!
+        .create(ctx, `rs-${checkIfPodsAreUpdated}`);
+      await wait.execute({
+        action: 'start',
+        kind: 'ReplicaSet',
+        namespace: 'm4',
+        operationTimeout: '1s',
+        checkIfPodsAreUpdated,
+      });
+      const [r] = await wait.execute({ action: 'gather', syncTimeout: '5s' });
+      await wait.dispose();
+      return r!;
+    };
+    await kube.request({
+      method: 'POST',
+      path: '/apis/apps/v1/namespaces/m4/replicasets',
+      body: replicaSet('pause:3.9'),
+    });
+    await waitFor('2 pods running', async () => (await runBoundPods('m4')) === 2, 15_000);
+    expect((await judge(true)).status).toBe('pass');
+    // A ReplicaSet does not replace its pods when the template changes: both are now outdated.
+    await kube.request({
+      method: 'PATCH',
+      path: '/apis/apps/v1/namespaces/m4/replicasets/rs',
+      body: { spec: { template: { spec: { containers: [{ name: 'c', image: 'pause:3.10' }] } } } },
+    });
+    const outdated = await judge(true);
+    expect(outdated.status).toBe('fail');
+    expect(outdated.reason).toMatch(
+      /m4\/rs: timed out \(0\/2 running and updated, 0 not running, 2 outdated\)/,
+    );
+    expect((await judge(false)).status).toBe('pass');
+  }, 30_000);
+
   it('APIResponsivenessPrometheus (simple) end to end over the real apiserver histogram', async () => {
     await namespace('m3');
     const api = methods
