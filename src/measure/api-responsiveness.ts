@@ -79,10 +79,6 @@ export interface CustomThreshold {
 }
 
 export interface ApiResponsivenessParams {
-  /** Default `APIResponsivenessPrometheusSimple` (simple) or `APIResponsivenessPrometheus`. */
-  identifier?: string;
-  /** Default `APIResponsivenessPrometheus_simple` (simple) or `APIResponsivenessPrometheus`. */
-  summaryName?: string;
   /** CL2 default false: violations are reported but do not fail the measurement. */
   enableViolations?: boolean;
   /** CL2 default 0 (slow counts ignored). */
@@ -114,20 +110,6 @@ export interface ApiCallRow {
   pass: boolean;
   /** Passed only because SlowCount ≤ allowedSlowCalls (> 0). */
   withinSlowCallBudget: boolean;
-}
-
-export interface ApiResponsivenessComputation {
-  variant: 'simple' | 'windowed';
-  metricName: string;
-  instances: string[];
-  durationSeconds: number;
-  /** Windowed only: the quantile_over_time range D' = D − 5m. */
-  windowSeconds?: number;
-  enableViolations: boolean;
-  allowedSlowCalls: number;
-  rows: ApiCallRow[];
-  unmatchedCustomThresholds: string[];
-  notes: string[];
 }
 
 interface CallLabels {
