@@ -312,6 +312,28 @@ describe('measurements against the embedded control plane', () => {
     expect(p99s).toEqual([...p99s].sort((a, b) => b - a));
   }, 20_000);
 
+  it('APIResponsivenessPrometheus scrapes every listed apiserver instance over TLS and sums them', async () => {
+    await namespace('m5');
+    const url = `${cluster.info.apiServer}/metrics`;
+    // The same server listed twice stands in for two instances: every delta is counted twice.
+    const ha: MeasurementContext = { ...ctx, apiserverMetricsUrls: [url, `${url}?instance=b`] };
+    const api = methods
+      .get('APIResponsivenessPrometheus')!
+      .create(ha, 'APIResponsivenessPrometheusSimple');
+    await api.execute({ action: 'start' });
+    for (let i = 0; i < 7; i++)
+      await kube.request({
+        method: 'POST',
+        path: '/api/v1/namespaces/m5/secrets',
+        body: { metadata: { name: `s${i}` } },
+      });
+    const [r] = await api.execute({ action: 'gather' });
+    if (r!.data.kind !== 'apiLatency') throw new Error(`no API data: ${r!.reason}`);
+    expect(r!.data.items.find((x) => x.verb === 'POST' && x.resource === 'secrets')!.count).toBe(
+      14,
+    );
+  }, 20_000);
+
   it('APIResponsivenessPrometheus (windowed) scrapes periodically and says when the run is too short', async () => {
     let sleeps = 0;
     const counting: MeasurementContext = {
