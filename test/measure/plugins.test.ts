@@ -255,6 +255,14 @@ describe('EdgeSLIs and ClientSideApiLatency', () => {
       samples: 1,
       pass: false,
     });
+    expect(Object.keys(byMetric).sort()).toEqual([
+      'LIST pods namespace Perc50',
+      'LIST pods namespace Perc90',
+      'LIST pods namespace Perc99',
+      'POST pods resource Perc50',
+      'POST pods resource Perc90',
+      'POST pods resource Perc99',
+    ]);
     expect(byMetric['LIST pods namespace Perc99']).toMatchObject({
       threshold: 30_000,
       samples: 1,
