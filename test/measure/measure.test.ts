@@ -40,6 +40,8 @@ function scrape(series: Array<{ labels: string; counts: Record<string, number> }
       last = s.counts[le] ?? last;
       lines.push(`apiserver_request_sli_duration_seconds_bucket{${s.labels},le="${le}"} ${last}`);
     }
+    // CL2 takes counts from _count, not from the +Inf bucket.
+    lines.push(`apiserver_request_sli_duration_seconds_count{${s.labels}} ${last}`);
   }
   return lines.join('\n');
 }
@@ -118,6 +120,7 @@ describe('API responsiveness from two scrapes', () => {
       name: 'a',
       labels: { x: 'q"uote' },
       value: 1,
+      timestampMs: 1700000000,
     });
   });
 });
