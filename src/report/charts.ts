@@ -61,8 +61,10 @@ const CONFIG = {
     titleFontSize: 11,
     orient: 'bottom',
     direction: 'horizontal',
-    columns: 4,
-    symbolType: 'stroke',
+    columns: 3,
+    labelLimit: 260,
+    columnPadding: 24,
+    symbolStrokeWidth: 3,
   },
   range: { category: PALETTE },
   line: { strokeWidth: 2 },
@@ -80,6 +82,17 @@ const ninesAxis = {
   labelExpr: "format(100 - 100 * pow(10, -datum.value), '.3~f') + '%'",
   grid: true,
 };
+
+/** 1-2-5 ticks per decade inside [min, max]: readable labels and grid lines on a log axis. */
+function logTicks(min: number, max: number): number[] {
+  const ticks: number[] = [];
+  for (let decade = Math.floor(Math.log10(min)); decade <= Math.ceil(Math.log10(max)); decade++)
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** decade;
+      if (v >= min && v <= max) ticks.push(Number(v.toPrecision(3)));
+    }
+  return ticks;
+}
 
 interface CurvePoint {
   series: string;
@@ -151,9 +164,20 @@ function curveSpec(
         type: 'quantitative',
         title: 'latency (ms, log scale)',
         scale: { type: 'log', domain: [Math.max(minY / 1.5, 0.001), maxY * 1.5], nice: false },
-        axis: { format: '~s' },
+        axis: { format: ',~r', values: logTicks(Math.max(minY / 1.5, 0.001), maxY * 1.5) },
       },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        sort: null,
+        legend: { symbolType: 'stroke' },
+      },
+      // The SLO curve is drawn last and heavier: it sits on schedule_to_run when scheduling is fast.
+      strokeWidth: {
+        condition: { test: "indexof(datum.series, 'pod_startup') >= 0", value: 3.5 },
+        value: 2,
+      },
     },
   };
   return {
@@ -166,6 +190,20 @@ function curveSpec(
 }
 
 type PodStartupData = Extract<MeasurementData, { kind: 'podStartup' }>;
+
+const TRANSITION_ORDER = [
+  'create_to_schedule',
+  'schedule_to_run',
+  'pod_startup',
+  'create_to_run',
+  'schedule_to_watch',
+];
+
+function transitionOrder<T>(transitions: Record<string, T>): Array<[string, T]> {
+  const rank = (name: string) =>
+    TRANSITION_ORDER.includes(name) ? TRANSITION_ORDER.indexOf(name) : TRANSITION_ORDER.length;
+  return Object.entries(transitions).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
 
 function skippedReason(results: MeasurementResult[], what: string): string {
   const skipped = results.find((m) => m.status === 'skipped' || m.status === 'error');
@@ -191,8 +229,21 @@ function podStartupChart(summary: RunSummary): ChartPanel {
   for (const m of results) {
     const data = m.data as PodStartupData;
     const prefix = results.length > 1 ? `${m.identifier}: ` : '';
-    for (const [transition, p] of Object.entries(data.transitions)) {
-      if (p.samples === 0) continue;
+    const drawn: Array<{ Perc50: number; Perc90: number; Perc99: number; samples: number }> = [];
+    for (const [transition, p] of transitionOrder(data.transitions)) {
+      if (p.samples === 0 || transition === 'run_to_watch') continue;
+      // At HEAD create_to_run equals pod_startup and schedule_to_watch equals schedule_to_run.
+      if (
+        drawn.some(
+          (d) =>
+            d.Perc50 === p.Perc50 &&
+            d.Perc90 === p.Perc90 &&
+            d.Perc99 === p.Perc99 &&
+            d.samples === p.samples,
+        )
+      )
+        continue;
+      drawn.push(p);
       const encoded = data.histograms?.[transition];
       const series = `${prefix}${transition}`;
       if (encoded)
@@ -211,7 +262,7 @@ function podStartupChart(summary: RunSummary): ChartPanel {
     );
     if (slo) threshold = slo.unit === 's' ? slo.threshold * 1000 : slo.threshold;
   }
-  const drawable = points.filter((p) => !/run_to_watch/.test(p.series));
+  const drawable = points;
   if (drawable.length === 0)
     return {
       ...base,
@@ -280,7 +331,7 @@ function apiLatencyChart(summary: RunSummary): ChartPanel {
   rows.sort((a, b) => b.p99 - a.p99);
   const shown = rows.slice(0, MAX_API_ROWS);
   const maxX = Math.max(...shown.map((r) => Math.max(r.p99, r.threshold))) * 1.6;
-  const minX = Math.min(1, ...shown.map((r) => r.p99)) / 2;
+  const minX = Math.min(...shown.map((r) => r.p99)) >= 2 ? 1 : 0.1;
   const y = { field: 'call', type: 'nominal', sort: null, title: null, axis: { labelLimit: 260 } };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -298,7 +349,7 @@ function apiLatencyChart(summary: RunSummary): ChartPanel {
             type: 'quantitative',
             title: `p99 (ms, log scale) — ${metricName}`,
             scale: { type: 'log', domain: [minX, maxX], nice: false },
-            axis: { format: '~s' },
+            axis: { format: ',~r', values: logTicks(minX, maxX) },
           },
           x2: { datum: minX },
           color: {
@@ -306,6 +357,7 @@ function apiLatencyChart(summary: RunSummary): ChartPanel {
             type: 'nominal',
             title: null,
             scale: { domain: ['within threshold', 'over threshold'], range: [PASS, FAIL] },
+            legend: { symbolType: 'square' },
           },
         },
       },
@@ -346,34 +398,48 @@ function timelineChart(summary: RunSummary): ChartPanel {
     ['podsRunning', 'pods Running'],
   ];
   const values = summary.timeline.flatMap((p) =>
-    series.map(([key, label]) => ({ t: p.t, series: label, count: p[key] })),
+    series.slice(1).map(([key, label]) => ({ t: p.t, series: label, count: p[key] })),
   );
+  const x = { field: 't', type: 'quantitative', title: 'seconds since start' };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: WIDTH,
-    height: 240,
     config: CONFIG,
-    data: { values },
-    mark: { type: 'line', interpolate: 'step-after' },
-    encoding: {
-      x: { field: 't', type: 'quantitative', title: 'seconds since start' },
-      y: { field: 'count', type: 'quantitative', title: 'count' },
-      color: { field: 'series', type: 'nominal', title: null, sort: series.map(([, l]) => l) },
-      strokeDash: {
-        field: 'series',
-        type: 'nominal',
-        legend: null,
-        scale: {
-          domain: series.map(([, l]) => l),
-          range: [
-            [1, 0],
-            [4, 3],
-            [2, 2],
-            [1, 0],
-          ],
+    spacing: 18,
+    vconcat: [
+      {
+        width: WIDTH,
+        height: 110,
+        data: { values: summary.timeline },
+        mark: {
+          type: 'area',
+          interpolate: 'step-after',
+          line: { color: PALETTE[2] },
+          color: '#d1fae5',
+        },
+        encoding: {
+          x: { ...x, title: null },
+          y: { field: 'nodesReady', type: 'quantitative', title: 'nodes Ready' },
         },
       },
-    },
+      {
+        width: WIDTH,
+        height: 170,
+        data: { values },
+        mark: { type: 'line', interpolate: 'step-after' },
+        encoding: {
+          x,
+          y: { field: 'count', type: 'quantitative', title: 'pods' },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: null,
+            sort: series.slice(1).map(([, l]) => l),
+            scale: { range: [PALETTE[1], PALETTE[3], PALETTE[0]] },
+            legend: { symbolType: 'stroke' },
+          },
+        },
+      },
+    ],
   } as unknown as TopLevelSpec;
   const note = summary.run.complete
     ? ''

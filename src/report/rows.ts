@@ -35,7 +35,7 @@ export function sloRows(summary: RunSummary): SloRow[] {
       rows.push({
         state: m.status,
         measurement,
-        metric: m.summaryName || m.method,
+        metric: measurement,
         method: m.source || m.method,
         note: m.reason ?? (m.status === 'skipped' ? 'skipped' : 'error'),
       });
