@@ -209,12 +209,15 @@ async function createRunDir(reportsDir: string, summary: RunSummary): Promise<st
 export async function updateLatest(
   reportsDir: string,
   runDir: string,
+  /** For tests: the symlink call, to exercise the text-file fallback. */
+  makeSymlink: (target: string, file: string) => Promise<void> = (target, file) =>
+    symlink(target, file, 'dir'),
 ): Promise<RunReport['latest']> {
   const latest = path.join(reportsDir, 'latest');
   const target = path.relative(reportsDir, runDir);
   const tmp = path.join(reportsDir, `.latest.${randomBytes(4).toString('hex')}`);
   try {
-    await symlink(target, tmp, 'dir');
+    await makeSymlink(target, tmp);
     try {
       await rename(tmp, latest);
       return { kind: 'symlink', path: latest };
