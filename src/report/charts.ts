@@ -409,7 +409,7 @@ function timelineChart(summary: RunSummary): ChartPanel {
       {
         width: WIDTH,
         height: 110,
-        data: { values: summary.timeline },
+        data: { values: summary.timeline.map((p) => ({ ...p })) },
         mark: {
           type: 'area',
           interpolate: 'step-after',
@@ -573,6 +573,25 @@ export function chartPanels(summary: RunSummary): ChartPanel[] {
   });
 }
 
+/**
+ * vega numbers gradient and clip-path ids from a process-wide counter: renumber them per chart so
+ * a re-rendered report is byte-identical and ids never collide between the inline SVGs of a page.
+ */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  const ids = new Map<string, string>();
+  for (const m of svg.matchAll(/\bid="([^"]+)"/g))
+    if (!ids.has(m[1]!)) ids.set(m[1]!, `${prefix}-${ids.size + 1}`);
+  if (ids.size === 0) return svg;
+  return svg
+    .replace(/\bid="([^"]+)"/g, (_, id: string) => `id="${ids.get(id)}"`)
+    .replace(/url\(#([^)]+)\)/g, (whole, id: string) =>
+      ids.has(id) ? `url(#${ids.get(id)})` : whole,
+    )
+    .replace(/href="#([^"]+)"/g, (whole, id: string) =>
+      ids.has(id) ? `href="#${ids.get(id)}"` : whole,
+    );
+}
+
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
@@ -592,7 +611,7 @@ export async function renderCharts(summary: RunSummary): Promise<RenderedChart[]
       continue;
     }
     try {
-      out.push({ ...panel, svg: await renderSvg(panel.spec) });
+      out.push({ ...panel, svg: scopeSvgIds(await renderSvg(panel.spec), `hf-${panel.id}`) });
     } catch (err) {
       out.push({
         ...panel,

@@ -1,0 +1,10 @@
+import { chromium } from 'playwright-core';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+const [dir, tag] = process.argv.slice(2) as [string, string];
+await page.goto(`file://${dir}/report.html`);
+const figs = await page.$$('figure.chart');
+let i = 0;
+for (const f of figs) await f.screenshot({ path: `/tmp/rr/${tag}-fig${i++}.png` });
+await page.screenshot({ path: `/tmp/rr/${tag}-top.png` });
+await browser.close();
