@@ -85,6 +85,17 @@ tr.skipped .state { background: #fff; color: var(--warn); border: 2px dashed var
 .badge.skipped { background: var(--warn-bg); color: var(--warn); border: 1px solid #fcd34d; }
 .badge.info { background: #f3f4f6; color: #4b5563; border: 1px solid var(--line); }
 .reason { font-style: italic; }
+.banner .reason { font-style: normal; font-weight: 550; }
+tr.group td { background: var(--soft); border-bottom: 1px solid var(--line); padding: 7px 10px; }
+tr.group + tr td { border-top: 0; }
+.group-name { font-weight: 650; margin-right: 10px; }
+.group-method { color: var(--muted); font-size: 12.5px; }
+.group-method::before { content: "method: "; }
+tr.skipped-group .group-method::before { content: ""; }
+td.state-cell { width: 34px; }
+td.metric { font-weight: 600; }
+table.slo td.metric { width: 50%; }
+table.slo td.num { width: 16%; }
 figure { margin: 0 0 18px; }
 figcaption { color: var(--muted); font-size: 13px; margin: 0 0 12px; }
 figure svg { display: block; max-width: 100%; height: auto; }
@@ -103,25 +114,46 @@ footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 2
 }
 `;
 
+/** Rows grouped by measurement (name and method once, in a header row); skipped ones last. */
 function sloTable(rows: SloRow[]): string {
   if (rows.length === 0) return '<p class="section-note">No SLO was checked in this run.</p>';
-  const body = rows
-    .map((r) => {
-      const isSkipped = r.state === 'skipped' || r.observed === undefined;
-      const metric = `<span class="metric">${e(r.metric)}</span><span class="measurement">${e(r.measurement)}</span>`;
-      const stateCell = `<td><span class="state" title="${STATE_LABEL[r.state]}">${STATE_ICON[r.state]}</span></td>`;
-      if (isSkipped) {
-        const badge =
-          r.state === 'skipped'
-            ? '<span class="badge skipped">skipped</span> '
-            : `<span class="badge info">${STATE_LABEL[r.state]}</span> `;
-        return `<tr class="${r.state}">${stateCell}<td>${metric}</td><td colspan="3">${badge}<span class="reason">${e(r.note ?? '')}</span></td><td class="method">${e(r.method)}</td></tr>`;
+  const stateCell = (r: SloRow) =>
+    `<td class="state-cell"><span class="state" title="${STATE_LABEL[r.state]}">${STATE_ICON[r.state]}</span></td>`;
+  const groups = new Map<string, SloRow[]>();
+  for (const r of rows.filter((x) => x.state !== 'skipped')) {
+    const key = `${r.measurement}\u0000${r.method}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const [key, group] of groups) {
+    const [measurement, method] = key.split('\u0000') as [string, string];
+    out.push(
+      `<tr class="group"><td colspan="5"><span class="group-name">${e(measurement)}</span><span class="group-method">${e(method)}</span></td></tr>`,
+    );
+    for (const r of group) {
+      if (r.observed === undefined) {
+        out.push(
+          `<tr class="${r.state}">${stateCell(r)}<td class="metric">${e(r.metric)}</td><td colspan="3"><span class="badge info">${STATE_LABEL[r.state]}</span> <span class="reason">${e(r.note ?? '')}</span></td></tr>`,
+        );
+        continue;
       }
       const note = r.note ? ` <span class="badge info">${e(r.note)}</span>` : '';
-      return `<tr class="${r.state}">${stateCell}<td>${metric}${note}</td><td class="num observed">${e(formatValue(r.observed, r.unit))}</td><td class="num">${e(formatThreshold(r))}</td><td class="num">${r.samples === undefined ? '' : e(formatNumber(r.samples))}</td><td class="method">${e(r.method)}</td></tr>`;
-    })
-    .join('\n');
-  return `<table class="slo"><thead><tr><th></th><th>SLO</th><th class="num">observed</th><th class="num">threshold</th><th class="num">samples</th><th>method</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
+      out.push(
+        `<tr class="${r.state}">${stateCell(r)}<td class="metric">${e(r.metric)}${note}</td><td class="num observed">${e(formatValue(r.observed, r.unit))}</td><td class="num">${e(formatThreshold(r))}</td><td class="num">${r.samples === undefined ? '' : e(formatNumber(r.samples))}</td></tr>`,
+      );
+    }
+  }
+  const skipped = rows.filter((r) => r.state === 'skipped');
+  if (skipped.length > 0) {
+    out.push(
+      `<tr class="group skipped-group"><td colspan="5"><span class="group-name">Not measured</span><span class="group-method">skipped measurements never count as a pass</span></td></tr>`,
+    );
+    for (const r of skipped)
+      out.push(
+        `<tr class="skipped">${stateCell(r)}<td class="metric">${e(r.measurement)}</td><td colspan="3"><span class="badge skipped">skipped</span> <span class="reason">${e(r.note ?? '')}</span></td></tr>`,
+      );
+  }
+  return `<table class="slo"><thead><tr><th></th><th>SLO</th><th class="num">observed</th><th class="num">threshold</th><th class="num">samples</th></tr></thead><tbody>\n${out.join('\n')}\n</tbody></table>`;
 }
 
 function chartFigure(c: RenderedChart): string {
