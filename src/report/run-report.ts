@@ -180,7 +180,11 @@ function safeName(name: string): string {
 
 /** Creates the run directory; a directory of another run with the same name gets a `-2`, `-3`… */
 async function createRunDir(reportsDir: string, summary: RunSummary): Promise<string> {
-  const base = `${compactUtc(summary.run.startedAt)}-${safeName(summary.run.scenario.name)}`;
+  // A run whose start time got lost still gets a directory: the end, else now.
+  const when = [summary.run.startedAt, summary.run.endedAt].find(
+    (t) => typeof t === 'string' && !Number.isNaN(Date.parse(t)),
+  );
+  const base = `${compactUtc(when ?? new Date().toISOString())}-${safeName(summary.run.scenario?.name ?? 'run')}`;
   await mkdir(reportsDir, { recursive: true });
   for (let n = 1; n < 1000; n++) {
     const dir = path.join(reportsDir, n === 1 ? base : `${base}-${n}`);
@@ -192,10 +196,15 @@ async function createRunDir(reportsDir: string, summary: RunSummary): Promise<st
       const existing = await readFile(path.join(dir, 'summary.json'), 'utf8').catch(
         () => undefined,
       );
-      const id =
-        existing === undefined
-          ? undefined
-          : (JSON.parse(existing) as { run?: { id?: string } }).run?.id;
+      let id: string | undefined;
+      try {
+        id =
+          existing === undefined
+            ? undefined
+            : (JSON.parse(existing) as { run?: { id?: string } }).run?.id;
+      } catch {
+        id = undefined; // unreadable: someone else's directory, take the next name
+      }
       if (id === summary.run.id) return dir; // the same run written again: refresh it in place
     }
   }
