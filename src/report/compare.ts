@@ -253,14 +253,18 @@ function comparisonLine(result: ComparisonResult): string {
 /** The comparison as a table for stderr; regressions first, colour only when asked. */
 export function formatComparisonTable(
   result: ComparisonResult,
-  options: { color?: boolean } = {},
+  /** `all`: also list the metrics within noise (by default only their count is shown). */
+  options: { color?: boolean; all?: boolean } = {},
 ): string {
   const color = options.color === true;
   const order: ComparisonRow['verdict'][] = ['regressed', 'missing', 'improved', 'new', 'same'];
-  const rows = [...result.rows].sort(
-    (a, b) =>
-      order.indexOf(a.verdict) - order.indexOf(b.verdict) || a.metric.localeCompare(b.metric),
-  );
+  const hidden = options.all ? 0 : result.rows.filter((r) => r.verdict === 'same').length;
+  const rows = [...result.rows]
+    .filter((r) => options.all || r.verdict !== 'same')
+    .sort(
+      (a, b) =>
+        order.indexOf(a.verdict) - order.indexOf(b.verdict) || a.metric.localeCompare(b.metric),
+    );
   const width = Math.max(6, ...rows.map((r) => r.metric.length));
   const lines = [
     `   ${'metric'.padEnd(width)} ${'baseline'.padStart(14)} ${'current'.padStart(14)} ${'change'.padStart(8)}  verdict`,
@@ -271,6 +275,8 @@ export function formatComparisonTable(
       ` ${paint(color, style, mark)} ${r.metric.padEnd(width)} ${fmt(r.baseline, r.unit).padStart(14)} ${fmt(r.current, r.unit).padStart(14)} ${fmtChange(r).padStart(8)}  ${paint(color, style, r.verdict)}`,
     );
   }
+  if (rows.length === 0) lines.length = 0;
+  if (hidden > 0) lines.push(`   (${hidden} metrics within noise not listed; --all lists them)`);
   lines.push('', paint(color, result.regressed ? 'red' : 'green', comparisonLine(result)));
   return lines.join('\n');
 }

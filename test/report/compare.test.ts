@@ -196,6 +196,20 @@ describe('formatComparisonTable', () => {
     expect(formatComparisonTable(result, { color: true })).toContain('\u001b[31m');
   });
 
+  it('lists only what moved unless asked for all', () => {
+    const current = fixture('pass');
+    podStartup(current).transitions.pod_startup!.Perc99 *= 2;
+    const result = compareRuns(fixture('pass'), current);
+    const same = result.rows.filter((r) => r.verdict === 'same').length;
+    expect(formatComparisonTable(result).split('\n')).toHaveLength(1 + 1 + 1 + 1 + 1);
+    expect(formatComparisonTable(result)).toContain(
+      `(${same} metrics within noise not listed; --all lists them)`,
+    );
+    expect(formatComparisonTable(result, { all: true }).split('\n')).toHaveLength(
+      1 + result.rows.length + 2,
+    );
+  });
+
   it('says NO REGRESSION when there is none', () => {
     const text = formatComparisonTable(compareRuns(fixture('pass'), fixture('pass')));
     expect(text.split('\n').at(-1)).toMatch(

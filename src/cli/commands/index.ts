@@ -226,6 +226,11 @@ export const compareCommand: CommandSpec = {
       default: false,
       describe: 'print the comparison as JSON on stdout',
     },
+    all: {
+      type: 'boolean',
+      default: false,
+      describe: 'list every metric, also those within noise (default: only their count)',
+    },
   },
   load: async () => (await import('./report.js')).compareHandler,
 };

@@ -36,7 +36,7 @@ export async function compareHandler(args: ParsedArgs, out: Output): Promise<num
   const current = await loadRunSummary(String(args.current));
   const result = compareRuns(baseline, current, { tolerance, minDeltaMs, baselinePath });
   if (args.json) out.data(JSON.stringify(result));
-  out.info(formatComparisonTable(result, { color: out.color }));
+  out.info(formatComparisonTable(result, { color: out.color, all: args.all === true }));
   return result.regressed ? ExitCode.Regression : ExitCode.Pass;
 }
 
