@@ -382,6 +382,16 @@ function apiLatencyChart(summary: RunSummary): ChartPanel {
   return { ...base, caption: `${base.caption}${more}`, spec };
 }
 
+/** At most MAX_TIMELINE_POINTS samples (every k-th and the last): a long run's SVG stays small. */
+const MAX_TIMELINE_POINTS = 720;
+export function thin<T>(points: readonly T[], max = MAX_TIMELINE_POINTS): T[] {
+  if (points.length <= max) return [...points];
+  const step = Math.ceil(points.length / max);
+  const out = points.filter((_, i) => i % step === 0);
+  if ((points.length - 1) % step !== 0) out.push(points[points.length - 1]!);
+  return out;
+}
+
 function timelineChart(summary: RunSummary): ChartPanel {
   const base = {
     id: 'timeline',
@@ -397,7 +407,8 @@ function timelineChart(summary: RunSummary): ChartPanel {
     ['podsScheduled', 'pods scheduled'],
     ['podsRunning', 'pods Running'],
   ];
-  const values = summary.timeline.flatMap((p) =>
+  const timeline = thin(summary.timeline);
+  const values = timeline.flatMap((p) =>
     series.slice(1).map(([key, label]) => ({ t: p.t, series: label, count: p[key] })),
   );
   const x = { field: 't', type: 'quantitative', title: 'seconds since start' };
@@ -409,7 +420,7 @@ function timelineChart(summary: RunSummary): ChartPanel {
       {
         width: WIDTH,
         height: 110,
-        data: { values: summary.timeline.map((p) => ({ ...p })) },
+        data: { values: timeline.map((p) => ({ ...p })) },
         mark: {
           type: 'area',
           interpolate: 'step-after',
