@@ -279,6 +279,13 @@ export async function writeRunReport(
   const reporters = [...(options.reporters ?? defaultReporters())];
   if (options.raw) reporters.push(rawDataReporter(options.raw));
   const { files, errors } = await runReporters(summary, runDir, reporters);
+  if (errors.length > 0) {
+    // Kept with the run, so whoever opens the directory later knows what is missing and why.
+    const text = errors.map((e) => `${e.reporter}: ${e.message}`).join('\n');
+    await writeFileAtomic(path.join(runDir, 'reporter-errors.txt'), `${text}\n`)
+      .then(() => files.push('reporter-errors.txt'))
+      .catch(() => undefined);
+  }
   const latest = await updateLatest(options.reportsDir, runDir);
   return { runDir, files, errors, latest };
 }

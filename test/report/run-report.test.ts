@@ -105,6 +105,10 @@ describe('writeRunReport', () => {
     expect(report.files).toContain('summary.json');
     expect(report.files).toContain('report.html');
     expect(report.files).toContain('junit.xml');
+    expect(report.files.at(-1)).toBe('reporter-errors.txt');
+    expect(await readFile(path.join(report.runDir, 'reporter-errors.txt'), 'utf8')).toBe(
+      'broken: disk on fire\n',
+    );
   });
 
   it('writes raw per-pod records as NDJSON', async () => {
