@@ -158,7 +158,7 @@ function curveSpec(
     data: { values: points },
     mark: { type: 'line', point: true, interpolate: 'monotone' },
     encoding: {
-      x: { field: 'nines', type: 'quantitative', axis: ninesAxis, scale: { domain: [0, 3] } },
+      x: { field: 'nines', type: 'quantitative', axis: ninesAxis, scale: { domain: [0, 3.04] } },
       y: {
         field: 'ms',
         type: 'quantitative',
@@ -466,22 +466,30 @@ function schedulingChart(summary: RunSummary): ChartPanel {
   let values: Array<{ t: number; rate: number }> = [];
   let threshold: number | undefined;
   let caption: string;
+  let xTitle = 'seconds since start';
   const measured = results.find(
     (m) => m.data.kind === 'schedulingThroughput' && m.data.samples.length > 0,
   );
   if (measured && measured.data.kind === 'schedulingThroughput') {
     const d = measured.data;
-    values = d.samples.map((rate, i) => ({ t: (i + 1) * d.intervalS, rate }));
+    // Sample i covers [i·interval, (i+1)·interval): drawn as a step over its interval.
+    values = d.samples.map((rate, i) => ({ t: i * d.intervalS, rate }));
+    values.push({ t: d.samples.length * d.intervalS, rate: d.samples.at(-1)! });
+    xTitle = `seconds since ${measured.method} started`;
     const slo = measured.verdicts.find((v) => v.comparator === '>=' && v.threshold > 0);
     threshold = slo?.threshold;
-    caption = `Pods scheduled per second in each ${d.intervalS} s interval (SchedulingThroughput, ${measured.identifier}): p50 ${d.perc50}, p99 ${d.perc99}, max ${d.max} pods/s.${threshold ? ' Dashed: the required max.' : ''}`;
+    const who =
+      measured.identifier && measured.identifier !== measured.method
+        ? `, ${measured.identifier}`
+        : '';
+    caption = `Pods scheduled per second in each ${d.intervalS} s interval (${measured.method}${who}): p50 ${d.perc50}, p99 ${d.perc99}, max ${d.max} pods/s.${threshold ? ' Dashed: the required max.' : ''}`;
   } else {
     const t = summary.timeline;
     for (let i = 1; i < t.length; i++) {
       const dt = t[i]!.t - t[i - 1]!.t;
       if (dt > 0)
         values.push({
-          t: t[i]!.t,
+          t: t[i - 1]!.t,
           rate: Math.max(0, (t[i]!.podsScheduled - t[i - 1]!.podsScheduled) / dt),
         });
     }
@@ -519,7 +527,7 @@ function schedulingChart(summary: RunSummary): ChartPanel {
       interpolate: 'step-after',
     },
     encoding: {
-      x: { field: 't', type: 'quantitative', title: 'seconds since start' },
+      x: { field: 't', type: 'quantitative', title: xTitle },
       y: { field: 'rate', type: 'quantitative', title: 'pods/s' },
     },
   };
