@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { writeRunReport } from '../../src/report/run-report.js';
 import { fixture, type FixtureName } from './helpers.js';
 
@@ -24,18 +24,23 @@ declare const getComputedStyle: (element: unknown) => {
 const CHROMIUM = process.env.HOLLOWFLEET_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = path.resolve('test-output');
 
-let browser: Browser;
+let launched: Promise<Browser> | undefined;
 
-beforeAll(async () => {
+/**
+ * Launched by the first test that needs it, so that without Chromium every test fails with this
+ * message (a throwing beforeAll would report the tests as skipped).
+ */
+function browser(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `the report.html test needs Chromium at ${CHROMIUM}: install it with \`sudo apt-get install chromium\` (Debian/Ubuntu), or point HOLLOWFLEET_CHROMIUM at a Chromium or Chrome binary`,
     );
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-});
+  launched ??= chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  return launched;
+}
 
 afterAll(async () => {
-  await browser?.close();
+  await (await launched)?.close();
 });
 
 interface Opened {
@@ -51,7 +56,7 @@ async function open(name: FixtureName): Promise<Opened> {
   expect(errors).toEqual([]);
   const file = path.join(runDir, 'report.html');
   const url = pathToFileURL(file).href;
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const page = await (await browser()).newPage({ viewport: { width: 1100, height: 900 } });
   const consoleErrors: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {
