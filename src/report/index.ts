@@ -28,6 +28,8 @@ export {
   type WriteRunReportOptions,
 } from './run-report.js';
 export { formatConsoleTable, type ConsoleTableOptions } from './console.js';
+export { sloRows, verdictReason, verdictWord, type SloRow, type RowState } from './rows.js';
+export { goJsonIndent } from './go-format.js';
 export {
   compareRuns,
   formatComparisonTable,
