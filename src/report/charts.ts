@@ -228,7 +228,7 @@ function podStartupChart(summary: RunSummary): ChartPanel {
   const sources = new Set<string>();
   for (const m of results) {
     const data = m.data as PodStartupData;
-    const prefix = results.length > 1 ? `${m.identifier}: ` : '';
+    const prefix = results.length > 1 ? `${m.summaryName || m.identifier}: ` : '';
     const drawn: Array<{ Perc50: number; Perc90: number; Perc99: number; samples: number }> = [];
     for (const [transition, p] of transitionOrder(data.transitions)) {
       if (p.samples === 0 || transition === 'run_to_watch') continue;

@@ -40,6 +40,22 @@ describe('report.html rendering', () => {
     expect(panels.scheduling!.spec).toBeDefined();
   });
 
+  it('keeps the series of several pod-startup summaries apart (all, stateless, stateful)', () => {
+    const summary = fixture('pass');
+    const all = summary.measurements.find((m) => m.data.kind === 'podStartup')!;
+    summary.measurements.push({
+      ...all,
+      summaryName: 'StatelessPodStartupLatency_PodStartupLatency',
+    });
+    const spec = chartPanels(summary).find((p) => p.id === 'pod-startup')!.spec as unknown as {
+      layer: Array<{ data?: { values: Array<{ series: string }> } }>;
+    };
+    const series = new Set(spec.layer[0]!.data!.values.map((v) => v.series));
+    expect(series).toContain('PodStartupLatency_PodStartupLatency: pod_startup');
+    expect(series).toContain('StatelessPodStartupLatency_PodStartupLatency: pod_startup');
+    expect(series.size).toBe(6);
+  });
+
   it('thins a long timeline to at most 720 points, keeping the first and the last', () => {
     const points = Array.from({ length: 3601 }, (_, i) => i);
     const kept = thin(points);
