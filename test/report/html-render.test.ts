@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chartPanels, thin } from '../../src/report/charts.js';
+import { compareRuns } from '../../src/report/compare.js';
 import { renderHtml } from '../../src/report/html.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { fixture } from './helpers.js';
 
 describe('report.html rendering', () => {
@@ -69,5 +71,24 @@ describe('report.html rendering', () => {
     const [a, b] = [await renderHtml(fixture('breach')), await renderHtml(fixture('breach'))];
     expect(a === b).toBe(true);
     expect(a).toContain('id="hf-scheduling-1"');
+  });
+});
+
+describe('a run compared with its baseline', () => {
+  it('shows the regressions in report.html and summary.md', async () => {
+    const summary = fixture('breach');
+    summary.comparison = compareRuns(fixture('pass'), fixture('breach'), {
+      baselinePath: 'reports/base',
+    });
+    const html = await renderHtml(summary);
+    expect(html).toContain('<h2>Against baseline <code>20261125T073012Z-density-7f3a</code></h2>');
+    expect(html).toMatch(
+      /<tr class="cmp-regressed"><td class="metric">PodStartupLatency_PodStartupLatency pod_startup Perc99<\/td><td class="num">1,055 ms<\/td><td class="num">5,291 ms<\/td><td class="num">\+401\.3%<\/td><td>regressed<\/td><\/tr>/,
+    );
+    const md = renderMarkdown(summary);
+    expect(md).toContain('### Against baseline `20261125T073012Z-density-7f3a`');
+    expect(md).toContain(
+      '| ❌ | PodStartupLatency_PodStartupLatency pod_startup Perc99 | 1,055 ms | 5,291 ms | +401.3% |',
+    );
   });
 });
