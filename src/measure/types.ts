@@ -132,6 +132,8 @@ export interface MeasurementResult {
   cl2?: unknown;
   /** Files this measurement wrote into the run directory (relative names). */
   files?: string[];
+  /** When the result was gathered (RFC 3339); CL2 puts this time in the result file's name. */
+  gatheredAt?: string;
 }
 
 export interface Measurement {

@@ -202,4 +202,54 @@ export const demoCommand: CommandSpec = {
   load: async () => (await import('./demo.js')).demoHandler,
 };
 
-export const commands: CommandSpec[] = [demoCommand, clusterCommand, fleetCommand];
+export const compareCommand: CommandSpec = {
+  command: 'compare <baseline> <current>',
+  describe:
+    'Compare two runs (run directories or summary.json files) metric by metric; exits 4 when the current run regressed beyond both the relative tolerance and the absolute floor.',
+  positionals: {
+    baseline: { type: 'string', describe: 'baseline run directory or summary.json' },
+    current: { type: 'string', describe: 'current run directory or summary.json' },
+  },
+  options: {
+    tolerance: {
+      type: 'string',
+      default: '10%',
+      describe: 'relative change allowed before a metric counts as regressed (10% or 0.1)',
+    },
+    'min-delta': {
+      type: 'string',
+      default: '5ms',
+      describe: 'absolute change below which a time metric never counts as regressed (noise floor)',
+    },
+    json: {
+      type: 'boolean',
+      default: false,
+      describe: 'print the comparison as JSON on stdout',
+    },
+    all: {
+      type: 'boolean',
+      default: false,
+      describe: 'list every metric, also those within noise (default: only their count)',
+    },
+  },
+  load: async () => (await import('./report.js')).compareHandler,
+};
+
+export const reportCommand: CommandSpec = {
+  command: 'report <dir>',
+  describe:
+    'Re-render report.html and summary.md of a run directory from its summary.json (e.g. after upgrading hollowfleet) and print the SLO table.',
+  positionals: {
+    dir: { type: 'string', describe: 'run directory (or reports/latest, or a summary.json)' },
+  },
+  options: {},
+  load: async () => (await import('./report.js')).reportHandler,
+};
+
+export const commands: CommandSpec[] = [
+  demoCommand,
+  clusterCommand,
+  fleetCommand,
+  compareCommand,
+  reportCommand,
+];

@@ -1,0 +1,50 @@
+import { ConfigError } from '../../common/errors.js';
+import { ExitCode } from '../../common/exit-codes.js';
+import {
+  compareRuns,
+  formatComparisonTable,
+  formatConsoleTable,
+  loadRunSummary,
+  rerenderReport,
+} from '../../report/index.js';
+import type { ParsedArgs } from '../command.js';
+import type { Output } from '../output.js';
+
+/** `10%` or `0.1` → 0.1. */
+export function parseTolerance(text: string): number {
+  const t = text.trim();
+  const value = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
+  if (t === '' || !Number.isFinite(value) || value < 0)
+    throw new ConfigError(
+      `--tolerance "${text}": expected a percentage like 10% or a fraction like 0.1`,
+    );
+  return value;
+}
+
+/** `5ms`, `0.5s` or a bare number of milliseconds → ms. */
+export function parseMinDelta(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(text);
+  if (!m) throw new ConfigError(`--min-delta "${text}": expected a duration like 5ms or 0.5s`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+}
+
+export async function compareHandler(args: ParsedArgs, out: Output): Promise<number> {
+  const tolerance = parseTolerance(String(args.tolerance));
+  const minDeltaMs = parseMinDelta(String(args['min-delta']));
+  const baselinePath = String(args.baseline);
+  const baseline = await loadRunSummary(baselinePath);
+  const current = await loadRunSummary(String(args.current));
+  const result = compareRuns(baseline, current, { tolerance, minDeltaMs, baselinePath });
+  if (args.json) out.data(JSON.stringify(result));
+  out.info(formatComparisonTable(result, { color: out.color, all: args.all === true }));
+  return result.regressed ? ExitCode.Regression : ExitCode.Pass;
+}
+
+export async function reportHandler(args: ParsedArgs, out: Output): Promise<number> {
+  const dir = String(args.dir);
+  const { runDir, files, errors } = await rerenderReport(dir);
+  out.info(formatConsoleTable(await loadRunSummary(runDir), { color: out.color }));
+  for (const e of errors) out.error(`${e.reporter}: ${e.message}`);
+  out.info(`re-rendered ${files.join(', ') || 'nothing'} in ${runDir}`);
+  return errors.length > 0 ? ExitCode.HarnessError : ExitCode.Pass;
+}
