@@ -167,6 +167,15 @@ export function shardResources(
   };
 }
 
+function nearbyShardCounts(nodes: number, shards: number): string {
+  const near: string[] = [];
+  for (let d = 1; d <= 4 && near.length < 2; d++)
+    for (const s of [shards - d, shards + d])
+      if (s >= 1 && nodes % s === 0 && near.length < 2)
+        near.push(`--shards ${s} (${(nodes / s).toLocaleString('en-US')} each)`);
+  return near.length > 0 ? `; try ${near.join(' or ')}` : '';
+}
+
 /** Checks every option and derives the shard layout; every problem is a ConfigError naming the flag. */
 export function resolveDeployOptions(options: DeployOptions): ResolvedDeployOptions {
   const name = options.name ?? 'hollowfleet';
@@ -207,7 +216,8 @@ export function resolveDeployOptions(options: DeployOptions): ResolvedDeployOpti
       );
     if (nodes % shards !== 0)
       throw new ConfigError(
-        `--nodes ${nodes} does not divide into --shards ${shards}: every shard runs the same number of nodes (node names are <prefix>-<shard>-<index>)`,
+        `--nodes ${nodes} does not divide into --shards ${shards}: every shard runs the same number of nodes (node names are <prefix>-<shard>-<index>)` +
+          nearbyShardCounts(nodes, shards),
       );
     nodesPerShard = nodes / shards;
   }
@@ -423,9 +433,9 @@ export function renderDeployment(options: DeployOptions): KubeManifest[] {
           ...(o.nodeSelector ? { nodeSelector: { ...o.nodeSelector } } : {}),
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: 10001,
-            runAsGroup: 10001,
-            fsGroup: 10001,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
             seccompProfile: { type: 'RuntimeDefault' },
           },
           affinity: {
@@ -496,7 +506,7 @@ export function renderDeployment(options: DeployOptions): KubeManifest[] {
               name: 'token',
               secret: {
                 secretName: r.tokenSecretName,
-                defaultMode: 0o400,
+                defaultMode: 0o440,
                 items: [{ key: TOKEN_KEY, path: TOKEN_KEY }],
               },
             },
