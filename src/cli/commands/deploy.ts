@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { ConfigError } from '../../common/errors.js';
 import { ExitCode } from '../../common/exit-codes.js';
 import {
   applyManifests,
@@ -29,8 +30,11 @@ const PROFILE_FLAGS: ReadonlyArray<keyof FleetProfileSettings> = [
 
 const str = (args: ParsedArgs, flag: string): string | undefined =>
   typeof args[flag] === 'string' && args[flag] !== '' ? args[flag] : undefined;
-const num = (args: ParsedArgs, flag: string): number | undefined =>
-  args[flag] === undefined ? undefined : Number(args[flag]);
+function num(args: ParsedArgs, flag: string): number | undefined {
+  const value = args[flag];
+  if (Array.isArray(value)) throw new ConfigError(`--${flag} was given more than once`);
+  return value === undefined ? undefined : Number(value);
+}
 
 export function deployOptionsFromArgs(args: ParsedArgs): DeployOptions {
   const profile: FleetProfileSettings = {};
