@@ -73,10 +73,7 @@ export type MeasurementData =
   | {
       kind: 'podStartup';
       /** Transition → percentiles in ms (nearest rank) and sample count. */
-      transitions: Record<
-        string,
-        { Perc50: number; Perc90: number; Perc99: number; samples: number }
-      >;
+      transitions: Record<string, { Perc50: number; Perc90: number; Perc99: number; samples: number }>;
       /** Transition → HDR histogram of all samples, for distribution charts and shard merges. */
       histograms?: Record<string, EncodedHistogram>;
     }
@@ -115,13 +112,7 @@ export type MeasurementData =
       kind: 'gate';
       objects: number;
       done: number;
-      failedPods: Array<{
-        namespace: string;
-        controlledBy: string;
-        name: string;
-        host: string;
-        status: string;
-      }>;
+      failedPods: Array<{ namespace: string; controlledBy: string; name: string; host: string; status: string }>;
     }
   | { kind: 'none' };
 

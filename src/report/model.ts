@@ -20,12 +20,7 @@ export interface StepResult {
   /** Error strings, CL2 style: `measurement call <Method> - <Identifier> error: <msg>`. */
   errors: string[];
   /** For measurement steps: the (Method, Identifier) of each measurement, in step order. */
-  measurements?: Array<{
-    method: string;
-    identifier: string;
-    durationMs: number;
-    errors: string[];
-  }>;
+  measurements?: Array<{ method: string; identifier: string; durationMs: number; errors: string[] }>;
 }
 
 export interface TimelinePoint {
