@@ -1,4 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ParsedArgs } from '../../src/cli/command.js';
+import { applyProfileFile, profileFromArgs } from '../../src/cli/commands/fleet.js';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
@@ -221,6 +226,30 @@ describe('renderDeployment', () => {
       8,
     );
     expect(resolveDeployOptions({ ...base, shards: 10 }).resources.processes).toBe(1);
+  });
+});
+
+describe('the profile ConfigMap', () => {
+  it('is what `hollowfleet fleet --profile` reads; flags on the command line win', async () => {
+    const manifests = renderDeployment({
+      ...base,
+      profile: { keepalive: '20s', 'lease-interval': '12s', 'node-labels': 'zone=a,tier=edge' },
+    });
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'hf-profile-')), 'profile.yaml');
+    await writeFile(file, (manifests[1]!.data as Record<string, string>)['profile.yaml']!);
+    const args: ParsedArgs = { _: [], profile: file, 'lease-interval': '5s' };
+    applyProfileFile(args);
+    expect(args).toMatchObject({
+      keepalive: '20s',
+      'lease-interval': '5s',
+      'node-labels': 'zone=a,tier=edge',
+    });
+    expect(profileFromArgs(args)).toMatchObject({
+      intervals: { keepaliveMs: 20_000, leaseMs: 5_000 },
+      labels: { zone: 'a', tier: 'edge' },
+    });
+    await writeFile(file, 'colour: blue\n');
+    expect(() => applyProfileFile({ _: [], profile: file })).toThrow(/unknown key "colour"/);
   });
 });
 
