@@ -3,7 +3,8 @@
  * by an ExternalFleet: by URL, and by pods through the API server's pod proxy (as `deploy status`
  * reads them in an external cluster).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -21,6 +22,7 @@ import { KubeClient } from '../../src/kube/client.js';
 import { loadKubeconfig } from '../../src/kube/token.js';
 import { waitFor } from '../helpers/wait.js';
 
+const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../../bin/hollowfleet.js', import.meta.url));
 const NODES_PER_SHARD = 20;
 const NS = 'shards';
@@ -240,6 +242,23 @@ describe('ExternalFleet over two shard processes', () => {
     });
     expect(observation.shards.map((s) => s.target.index)).toEqual([0, 1]);
     expect(observation.merged!.histograms.registrationToReadyMs!.totalCount).toBe(40);
+
+    // kubectl reaches the same snapshot through the same pod proxy.
+    const raw = await exec(
+      'kubectl',
+      [
+        '--kubeconfig',
+        cluster.info.kubeconfig,
+        'get',
+        '--raw',
+        `/api/v1/namespaces/${NS}/pods/${pods[0]!.metadata.name}:${port}/proxy/snapshot`,
+      ],
+      { timeout: 20_000 },
+    );
+    expect(JSON.parse(raw.stdout)).toMatchObject({
+      tool: 'hollowfleet',
+      shard: { index: 0, count: 2 },
+    });
 
     const status = await deploymentStatus(kube, { namespace: NS, name: 'fleet', port });
     expect(status.shards.map((s) => [s.shard, s.phase, s.connected, s.ready, s.nodes])).toEqual([
