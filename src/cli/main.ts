@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, HollowfleetError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { CommandSpec, ParsedArgs } from './command.js';
-import { commands } from './commands/index.js';
+import { commandGroups, commands } from './commands/index.js';
 import { processOutput, type Output } from './output.js';
 
 /** Runs the CLI and resolves to the process exit code (README "Exit codes"). */
@@ -54,7 +54,8 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
   for (const [group, members] of groups) {
     parser = parser.command(
       group,
-      `${members.map((m) => m.command.slice(group.length + 1).split(' ')[0]).join(' | ')}`,
+      commandGroups[group] ??
+        members.map((m) => m.command.slice(group.length + 1).split(' ')[0]).join(' | '),
       (y) => {
         let sub = y;
         for (const spec of members) sub = register(sub, spec, spec.command.slice(group.length + 1));

@@ -359,7 +359,7 @@ export const deployStatusCommand: CommandSpec = {
   options: {
     ...deployTarget,
     kubeconfig: deployKubeconfig,
-    'metrics-port': { type: 'number', default: 9464, describe: 'the shards’ metrics port' },
+    'metrics-port': { type: 'number', default: 9464, describe: "the shards' metrics port" },
     output: {
       type: 'string',
       alias: 'o',
@@ -381,6 +381,12 @@ export const deployDeleteCommand: CommandSpec = {
     'keep-namespace': { type: 'boolean', default: false, describe: 'leave the namespace in place' },
   },
   load: async () => (await import('./deploy.js')).deployDeleteHandler,
+};
+
+/** One line for each group of `group action` commands in `hollowfleet --help`. */
+export const commandGroups: Record<string, string> = {
+  deploy:
+    'Run the fleet as shard pods in an external Kubernetes cluster: render | apply | status | delete',
 };
 
 export const commands: CommandSpec[] = [
