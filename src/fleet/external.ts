@@ -153,6 +153,19 @@ function shardIndexOf(pod: PodObject): number | undefined {
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
+
+/** A finished pod whose shard index another, live pod has taken over (the Job replaced it). */
+function replacedShardPod(target: ShardTarget, all: readonly ShardTarget[]): boolean {
+  if (target.index === undefined || !TERMINAL_PHASES.has(target.pod?.phase ?? '')) return false;
+  return all.some(
+    (other) =>
+      other !== target &&
+      other.index === target.index &&
+      !TERMINAL_PHASES.has(other.pod?.phase ?? ''),
+  );
+}
+
 export class ExternalFleet implements FleetSource {
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -192,6 +205,7 @@ export class ExternalFleet implements FleetSource {
         };
         return { id: `${pod.namespace}/${pod.name}`, index: shardIndexOf(p), pod };
       })
+      .filter((target, _, all) => !replacedShardPod(target, all))
       .sort((a, b) => (a.index ?? Infinity) - (b.index ?? Infinity) || a.id.localeCompare(b.id));
   }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordMs } from '../../src/common/histogram.js';
 import { ExternalFleet } from '../../src/fleet/external.js';
 import type { FleetSnapshot } from '../../src/fleet/fleet.js';
+import type { KubeApi, KubeRequest } from '../../src/kube/api.js';
 
 function snapshot(
   index: number,
@@ -145,5 +146,67 @@ describe('ExternalFleet.waitReady', () => {
       code: 'HF_FLEET_UNREACHABLE',
       message: expect.stringContaining('http://127.0.0.1:1: unreachable'),
     });
+  });
+});
+
+describe('ExternalFleet pod discovery', () => {
+  it('skips finished pods whose index a live pod took over and reads the rest through the pod proxy', async () => {
+    const pod = (name: string, index: number, phase: string) => ({
+      metadata: {
+        name,
+        namespace: 'fleet',
+        annotations: { 'batch.kubernetes.io/job-completion-index': String(index) },
+      },
+      spec: { nodeName: 'worker-1' },
+      status: { phase, podIP: '10.0.0.1' },
+    });
+    const paths: string[] = [];
+    const kube = {
+      kubeConfig: undefined as never,
+      server: 'https://external.example',
+      request: (req: KubeRequest) => {
+        paths.push(
+          `${req.path}${req.query ? `?labelSelector=${String(req.query.labelSelector)}` : ''}`,
+        );
+        if (req.path.endsWith('/pods'))
+          return Promise.resolve({
+            items: [
+              pod('fleet-1-old', 1, 'Failed'),
+              pod('fleet-1-new', 1, 'Running'),
+              pod('fleet-0-a', 0, 'Running'),
+              pod('fleet-2-a', 2, 'Pending'),
+            ],
+          });
+        const index = Number(/fleet-(\d)-/.exec(req.path)![1]);
+        expect(req.retry).toBe(false);
+        return Promise.resolve(snapshot(index, 10));
+      },
+      requestText: () => Promise.reject(new Error('not used')),
+      serverVersion: () => Promise.reject(new Error('not used')),
+    } as unknown as KubeApi;
+    const fleet = new ExternalFleet({
+      discovery: {
+        kind: 'pods',
+        kube,
+        namespace: 'fleet',
+        labelSelector: 'hollowfleet.io/fleet=fleet',
+        port: 9464,
+      },
+      expectedShards: 4,
+    });
+    const observation = await fleet.observe();
+    expect(observation.shards.map((s) => s.target.id)).toEqual([
+      'fleet/fleet-0-a',
+      'fleet/fleet-1-new',
+      'fleet/fleet-2-a',
+    ]);
+    expect(observation.shards[2]!.problem).toBe('pod is Pending');
+    expect(observation.missingShardIndexes).toEqual([3]);
+    expect(observation.merged!.gauges.ready).toBe(20);
+    expect(paths).toEqual([
+      '/api/v1/namespaces/fleet/pods?labelSelector=hollowfleet.io/fleet=fleet',
+      '/api/v1/namespaces/fleet/pods/fleet-0-a:9464/proxy/snapshot',
+      '/api/v1/namespaces/fleet/pods/fleet-1-new:9464/proxy/snapshot',
+    ]);
   });
 });
