@@ -198,6 +198,48 @@ describe('deploy apply | status | delete against an API server', () => {
     expect(json.shards.map((s) => s.phase)).toEqual(['Pending', 'Pending']);
   });
 
+  it('apply --wait-ready exits 2 naming the shards that are not there yet', async () => {
+    const out = capture();
+    const code = await main(
+      [
+        'deploy',
+        'apply',
+        '--kubeconfig',
+        cluster.info.kubeconfig,
+        '--namespace',
+        NS,
+        '--nodes',
+        '40',
+        '--shards',
+        '2',
+        '--cloudcore',
+        cluster.info.cloudcore,
+        '--cert-server',
+        cluster.info.certServer,
+        '--token-file',
+        cluster.info.tokenFile,
+        '--image',
+        'hollowfleet:test',
+        '--node-selector',
+        'pool=external',
+        '--wait-ready',
+        '99.9%',
+        '--wait-timeout',
+        '1s',
+      ],
+      out,
+    );
+    expect(code).toBe(2);
+    const stderr = out.stderr.join('\n');
+    expect(stderr).toMatch(/0 of 40 hollow nodes Ready across the fleet after 1 s, 40 required/);
+    expect(stderr).toMatch(/missing shards \(no pod or URL answers for them\): 0, 1 of 2/);
+    expect(stderr).toMatch(
+      /shard \? \(ext-fleet\/hollowfleet-\w+\): pod is Pending \(not scheduled\)/,
+    );
+    expect(stderr).toMatch(/\[HF_FLEET_NOT_READY\]/);
+    expect(out.stdout).toEqual([]);
+  });
+
   it('fails status with a ConfigError for a Job that is not there', async () => {
     const out = capture();
     const code = await main(

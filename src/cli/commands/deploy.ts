@@ -8,16 +8,23 @@ import {
   formatStatus,
 } from '../../deploy/kube.js';
 import {
+  FLEET_LABEL,
   renderDeployment,
+  resolveDeployOptions,
   type DeployOptions,
   type FleetProfileSettings,
   type KubeManifest,
+  type ResolvedDeployOptions,
 } from '../../deploy/render.js';
+import { parseDurationMs } from '../../edge/profile.js';
+import { ExternalFleet } from '../../fleet/external.js';
+import { ReadinessTimeoutError } from '../../fleet/fleet.js';
 import { KubeClient } from '../../kube/client.js';
 import { loadKubeconfig } from '../../kube/token.js';
 import type { ParsedArgs } from '../command.js';
-import type { Output } from '../output.js';
-import { parseLabels, readTokenFile } from '../parse.js';
+import { paint, type Output } from '../output.js';
+import { parseFraction, parseLabels, readTokenFile } from '../parse.js';
+import { formatDuration, ProgressLine } from '../progress.js';
 
 const PROFILE_FLAGS: ReadonlyArray<keyof FleetProfileSettings> = [
   'keepalive',
@@ -89,8 +96,62 @@ function client(args: ParsedArgs): KubeClient {
   return new KubeClient(loadKubeconfig(String(args.kubeconfig)));
 }
 
+async function waitForFleet(
+  kube: KubeClient,
+  r: ResolvedDeployOptions,
+  fraction: number,
+  timeoutMs: number,
+  out: Output,
+): Promise<number> {
+  const fleet = new ExternalFleet({
+    discovery: {
+      kind: 'pods',
+      kube,
+      namespace: r.namespace,
+      labelSelector: `${FLEET_LABEL}=${r.name}`,
+      port: r.metricsPort,
+    },
+    expectedShards: r.shards,
+  });
+  const progress = new ProgressLine(out);
+  const started = Date.now();
+  try {
+    const observation = await fleet.waitReady({
+      expectedNodes: r.nodes,
+      fraction,
+      timeoutMs,
+      onProgress: (o) =>
+        progress.update(
+          `${formatDuration(Date.now() - started)}  shards answering ${o.shards.filter((s) => s.snapshot).length}/${r.shards}  ` +
+            `connected ${o.merged?.gauges.connected ?? 0}/${r.nodes}  ready ${o.merged?.gauges.ready ?? 0}/${r.nodes}`,
+        ),
+    });
+    progress.done();
+    out.info(
+      paint(
+        out.color,
+        'green',
+        `✓ ${observation.merged?.gauges.ready ?? 0}/${r.nodes} nodes Ready across ${r.shards} shards in ${formatDuration(Date.now() - started)}`,
+      ),
+    );
+    return ExitCode.Pass;
+  } catch (err) {
+    progress.done();
+    if (!(err instanceof ReadinessTimeoutError)) throw err;
+    out.error(`${err.message} [${err.code}]`);
+    return ExitCode.Timeout;
+  }
+}
+
 export async function deployApplyHandler(args: ParsedArgs, out: Output): Promise<number> {
-  const manifests = renderDeployment(deployOptionsFromArgs(args));
+  const options = deployOptionsFromArgs(args);
+  const manifests = renderDeployment(options);
+  const resolved = resolveDeployOptions(options);
+  const waitFraction =
+    typeof args['wait-ready'] === 'string' && args['wait-ready']
+      ? parseFraction(args['wait-ready'], '--wait-ready')
+      : undefined;
+  const waitTimeoutMs = parseDurationMs(String(args['wait-timeout'] ?? '15m'), '--wait-timeout');
   const kube = client(args);
   try {
     const applied = await applyManifests(kube, manifests);
@@ -103,6 +164,8 @@ export async function deployApplyHandler(args: ParsedArgs, out: Output): Promise
     out.info(
       `${spec?.parallelism ?? 0} shard pods requested; follow them with \`hollowfleet deploy status --kubeconfig ${String(args.kubeconfig)} --namespace ${String(args.namespace)} --name ${String(args.name)}\``,
     );
+    if (waitFraction !== undefined)
+      return await waitForFleet(kube, resolved, waitFraction, waitTimeoutMs, out);
   } finally {
     kube.close();
   }

@@ -348,7 +348,16 @@ export const deployApplyCommand: CommandSpec = {
   command: 'deploy apply',
   describe:
     'Render the sharded fleet and server-side apply it (field manager hollowfleet) to the external cluster.',
-  options: { ...deployShape, kubeconfig: deployKubeconfig },
+  options: {
+    ...deployShape,
+    kubeconfig: deployKubeconfig,
+    'wait-ready': {
+      type: 'string',
+      describe:
+        'then wait until this share of all nodes is Ready across the shards, e.g. 99.9% (exit 2 naming missing and unreachable shards otherwise)',
+    },
+    'wait-timeout': { type: 'string', default: '15m', describe: 'time allowed for --wait-ready' },
+  },
   load: async () => (await import('./deploy.js')).deployApplyHandler,
 };
 
