@@ -85,7 +85,12 @@ export function manifestsToYaml(manifests: readonly KubeManifest[]): string {
 }
 
 export async function deployRenderHandler(args: ParsedArgs, out: Output): Promise<number> {
-  const manifests = renderDeployment(deployOptionsFromArgs(args));
+  const options = deployOptionsFromArgs(args);
+  const manifests = renderDeployment(options);
+  if (options.token !== undefined)
+    out.warn(
+      `the output holds the join token (Secret ${resolveDeployOptions(options).tokenSecretName}): keep it out of version control, or use --token-secret`,
+    );
   if (args.output === 'json')
     out.data(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }, null, 2));
   else out.data(manifestsToYaml(manifests));
