@@ -309,6 +309,24 @@ describe('hollowfleet deploy render', () => {
     const oneShard = flags.map((f, i) => (flags[i - 1] === '--shards' ? '1' : f));
     expect(await main([...oneShard, '--processes', '1'], bad)).toBe(1);
     expect(bad.stderr.join('\n')).toMatch(/30000 per process, over the 19000/);
+    const ca = await createCertificateAuthority();
+    const tokenFile = path.join(await mkdtemp(path.join(tmpdir(), 'hf-token-')), 'token');
+    const token = mintJoinToken(ca.certDer, ca.keyDer, Math.floor(Date.now() / 1000) + 3600);
+    await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+    const withToken = capture();
+    const tokenFlags = flags.flatMap((f, i) =>
+      f === '--token-secret'
+        ? ['--token-file']
+        : flags[i - 1] === '--token-secret'
+          ? [tokenFile]
+          : [f],
+    );
+    expect(await main(tokenFlags, withToken)).toBe(0);
+    expect(withToken.stderr.join('\n')).toMatch(
+      /holds the join token \(Secret hollowfleet-join-token\)/,
+    );
+    expect(withToken.stderr.join('\n')).not.toContain(token.split('.')[3]!);
+    expect(withToken.stdout.join('')).toContain(Buffer.from(token).toString('base64'));
     const twice = capture();
     expect(await main([...flags, '--shards', '3'], twice)).toBe(1);
     expect(twice.stderr.join('\n')).toMatch(/--shards was given more than once/);
