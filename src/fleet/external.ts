@@ -7,12 +7,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { HollowfleetError } from '../common/errors.js';
-import type { EncodedHistogram } from '../common/histogram.js';
-import type { EdgeMetric } from '../edge/events.js';
 import type { KubeApi } from '../kube/api.js';
-import type { FleetSnapshotView, FleetSource } from '../measure/types.js';
 import { ReadinessTimeoutError, type FleetSnapshot } from './fleet.js';
-import { encodeMergedHistograms, mergeSnapshots, type MergedSnapshot } from './merge.js';
+import { mergeSnapshots, type MergedSnapshot } from './merge.js';
 
 /** The annotation (and, since Kubernetes 1.28, label) the Job controller puts on Indexed Job pods. */
 export const COMPLETION_INDEX_KEY = 'batch.kubernetes.io/job-completion-index';
@@ -166,7 +163,8 @@ function replacedShardPod(target: ShardTarget, all: readonly ShardTarget[]): boo
   );
 }
 
-export class ExternalFleet implements FleetSource {
+/** Shards found, scraped and merged on every call; measurements read it through `externalFleetSource`. */
+export class ExternalFleet {
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -266,14 +264,14 @@ export class ExternalFleet implements FleetSource {
     return { shards, expectedShards, missingShardIndexes, merged };
   }
 
-  /** The merged snapshot as the measurements read it (FleetSource). */
-  async snapshot(): Promise<FleetSnapshotView> {
+  /** The merged snapshot of every shard that answers; fails when none does. */
+  async mergedSnapshot(): Promise<MergedSnapshot> {
     const observation = await this.observe();
     if (!observation.merged)
       throw new FleetUnreachableError(
         `no fleet shard answered:\n${observation.shards.map((s) => `  ${s.target.id}: ${s.problem}`).join('\n') || '  (no shards found)'}`,
       );
-    return snapshotView(observation.merged);
+    return observation.merged;
   }
 
   /**
@@ -298,16 +296,6 @@ export class ExternalFleet implements FleetSource {
       await this.sleep(Math.min(pollMs, Math.max(0, deadline - this.now())));
     }
   }
-}
-
-export function snapshotView(merged: MergedSnapshot): FleetSnapshotView {
-  return {
-    nodes: merged.nodes,
-    gauges: { ...merged.gauges },
-    counters: { ...merged.counters },
-    histograms: encodeMergedHistograms(merged) as Partial<Record<EdgeMetric, EncodedHistogram>>,
-    errorsByCode: { ...merged.errorsByCode },
-  };
 }
 
 /** One line per shard: index, where, Ready/connected counts or why it did not answer. */

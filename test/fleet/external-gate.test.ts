@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordMs } from '../../src/common/histogram.js';
+import { externalFleetSource } from '../../src/deploy/fleet-source.js';
 import { ExternalFleet } from '../../src/fleet/external.js';
 import type { FleetSnapshot } from '../../src/fleet/fleet.js';
 import type { KubeApi, KubeRequest } from '../../src/kube/api.js';
@@ -133,7 +134,9 @@ describe('ExternalFleet.waitReady', () => {
   it('serves the merged snapshot as a FleetSource, and says so when no shard answers', async () => {
     readyByShard[0] = 4;
     readyByShard[1] = 5;
-    const view = await new ExternalFleet({ discovery: { kind: 'urls', urls } }).snapshot();
+    const view = await externalFleetSource(
+      new ExternalFleet({ discovery: { kind: 'urls', urls } }),
+    ).snapshot();
     expect(view).toMatchObject({
       nodes: 20,
       gauges: { ready: 9, connected: 20 },
@@ -141,7 +144,9 @@ describe('ExternalFleet.waitReady', () => {
     });
     expect(Object.keys(view.histograms)).toEqual(['registrationToReadyMs']);
     await expect(
-      new ExternalFleet({ discovery: { kind: 'urls', urls: ['http://127.0.0.1:1'] } }).snapshot(),
+      externalFleetSource(
+        new ExternalFleet({ discovery: { kind: 'urls', urls: ['http://127.0.0.1:1'] } }),
+      ).snapshot(),
     ).rejects.toMatchObject({
       code: 'HF_FLEET_UNREACHABLE',
       message: expect.stringContaining('http://127.0.0.1:1: unreachable'),
