@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, HollowfleetError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { CommandSpec, ParsedArgs } from './command.js';
-import { commands } from './commands/index.js';
+import { commandGroups, commands } from './commands/index.js';
 import { processOutput, type Output } from './output.js';
 
 /** Runs the CLI and resolves to the process exit code (README "Exit codes"). */
@@ -20,22 +20,46 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       usageError = msg ?? err?.message ?? 'invalid arguments';
     })
     .demandCommand(1, 'name a command (see --help)');
-  for (const spec of commands) {
-    parser = parser.command(
-      spec.command,
+  const register = (y: Argv, spec: CommandSpec, command: string): Argv =>
+    y.command(
+      command,
       spec.describe,
-      (y) => {
-        for (const [name, p] of Object.entries(spec.positionals ?? {})) y.positional(name, p);
+      (sub) => {
+        for (const [name, p] of Object.entries(spec.positionals ?? {})) sub.positional(name, p);
         for (const [name, o] of Object.entries(spec.options)) {
           const { env, ...rest } = o;
           // A flag that an environment variable supplies is no longer required on the command line.
           if (env && process.env[env]) rest.demandOption = false;
-          y.option(name, rest);
+          sub.option(name, rest);
         }
-        return y;
+        return sub;
       },
       (args) => {
         selected = { spec, args: args as ParsedArgs };
+      },
+    );
+  // `group action` commands (e.g. `deploy render`) become subcommands of their group.
+  const groups = new Map<string, CommandSpec[]>();
+  for (const spec of commands) {
+    const [head, ...rest] = spec.command.split(' ');
+    const isGroup = rest.length > 0 && !rest[0]!.startsWith('<') && !rest[0]!.startsWith('[');
+    if (!isGroup) {
+      parser = register(parser, spec, spec.command);
+      continue;
+    }
+    const members = groups.get(head!) ?? [];
+    members.push(spec);
+    groups.set(head!, members);
+  }
+  for (const [group, members] of groups) {
+    parser = parser.command(
+      group,
+      commandGroups[group] ??
+        members.map((m) => m.command.slice(group.length + 1).split(' ')[0]).join(' | '),
+      (y) => {
+        let sub = y;
+        for (const spec of members) sub = register(sub, spec, spec.command.slice(group.length + 1));
+        return sub.demandCommand(1, `name a ${group} action (see hollowfleet ${group} --help)`);
       },
     );
   }

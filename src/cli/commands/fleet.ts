@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../common/errors.js';
 import { ExitCode } from '../../common/exit-codes.js';
 import { parseDurationMs, parseStartDelay, type NodeProfileInput } from '../../edge/profile.js';
@@ -42,7 +44,45 @@ export function profileFromArgs(args: ParsedArgs): NodeProfileInput {
   return profile;
 }
 
+const PROFILE_KEYS = [
+  'keepalive',
+  'lease-interval',
+  'status-interval',
+  'pod-start-delay',
+  'node-labels',
+  'pods',
+] as const;
+
+/** Fills profile flags that the command line left unset from a `--profile` YAML file. */
+export function applyProfileFile(args: ParsedArgs): void {
+  const file = typeof args.profile === 'string' && args.profile ? args.profile : undefined;
+  if (!file) return;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--profile ${file}: ${(err as Error).message}`);
+  }
+  let values: unknown;
+  try {
+    values = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`--profile ${file}: not YAML (${(err as Error).message})`);
+  }
+  if (typeof values !== 'object' || Array.isArray(values) || values === null)
+    throw new ConfigError(`--profile ${file}: expected a map of flag names to values`);
+  for (const [key, value] of Object.entries(values)) {
+    if (!(PROFILE_KEYS as readonly string[]).includes(key))
+      throw new ConfigError(
+        `--profile ${file}: unknown key "${key}"; known keys: ${PROFILE_KEYS.join(', ')}`,
+      );
+    if (args[key] === undefined && value !== null && value !== undefined)
+      args[key] = String(value as string | number);
+  }
+}
+
 export async function fleetHandler(args: ParsedArgs, out: Output): Promise<number> {
+  applyProfileFile(args);
   const fleetOptions: FleetOptions = {
     nodes: Number(args.nodes),
     targets: parseAddresses(String(args.cloudcore ?? '')),

@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../command.js';
+import type { CommandSpec, OptionSpec } from '../command.js';
 
 export const clusterCommand: CommandSpec = {
   command: 'cluster',
@@ -109,7 +109,15 @@ export const fleetCommand: CommandSpec = {
     },
     'cert-dir': {
       type: 'string',
-      describe: 'certificate cache directory (default ~/.cache/hollowfleet/certs)',
+      env: 'HOLLOWFLEET_CERT_DIR',
+      describe:
+        'certificate cache directory (default ~/.cache/hollowfleet/certs; a writable volume in a read-only container)',
+    },
+    profile: {
+      type: 'string',
+      env: 'HOLLOWFLEET_PROFILE',
+      describe:
+        'YAML file of defaults for keepalive, lease-interval, status-interval, pod-start-delay, node-labels and pods (the deploy ConfigMap); flags win',
     },
     'tls-server-name': {
       type: 'string',
@@ -246,10 +254,202 @@ export const reportCommand: CommandSpec = {
   load: async () => (await import('./report.js')).reportHandler,
 };
 
+const deployTarget: Record<string, OptionSpec> = {
+  namespace: {
+    type: 'string',
+    default: 'hollowfleet',
+    describe: 'namespace of the shard pods in the external cluster',
+  },
+  name: {
+    type: 'string',
+    default: 'hollowfleet',
+    describe: 'name of the Job, Service and ConfigMap (and the fleet label value)',
+  },
+};
+
+const deployKubeconfig: OptionSpec = {
+  type: 'string',
+  demandOption: true,
+  describe:
+    'kubeconfig of the EXTERNAL cluster that hosts the shard pods (not the cluster under test)',
+};
+
+const deployShape: Record<string, OptionSpec> = {
+  nodes: { type: 'number', describe: 'hollow nodes in the whole fleet (with --shards)' },
+  shards: { type: 'number', describe: 'shard pods (an Indexed Job of this many completions)' },
+  'nodes-per-shard': {
+    type: 'number',
+    describe:
+      'hollow nodes per shard pod, instead of --nodes/--shards (10,000–19,000 is a good size)',
+  },
+  processes: {
+    type: 'number',
+    describe:
+      'fleet processes per shard pod (default: one per 19,000 nodes, a process holds 20,000 descriptors)',
+  },
+  cloudcore: {
+    type: 'string',
+    demandOption: true,
+    describe:
+      'CloudCore address(es) of the cluster under test, HOST:PORT[,HOST:PORT…] (its L4 load balancer)',
+  },
+  'cert-server': {
+    type: 'string',
+    demandOption: true,
+    describe: 'CloudCore certificate server URL, e.g. https://cloudcore.example:10002',
+  },
+  'token-secret': {
+    type: 'string',
+    describe: 'existing Secret in --namespace holding the join token under key tokendata',
+  },
+  'token-file': {
+    type: 'string',
+    describe: 'file holding the join token; rendered into a Secret <name>-join-token',
+  },
+  image: {
+    type: 'string',
+    demandOption: true,
+    describe: 'hollowfleet container image (built from the Dockerfile)',
+  },
+  'image-pull-policy': {
+    type: 'string',
+    default: 'IfNotPresent',
+    choices: ['Always', 'IfNotPresent', 'Never'],
+    describe: 'image pull policy',
+  },
+  ...deployTarget,
+  prefix: { type: 'string', default: 'hollow', describe: 'node name prefix' },
+  'metrics-port': {
+    type: 'number',
+    default: 9464,
+    describe: 'port of /metrics, /snapshot, /healthz and /readyz in each shard pod',
+  },
+  'tls-server-name': {
+    type: 'string',
+    describe:
+      "name to verify CloudCore's certificate against when the load balancer's name is not in it",
+  },
+  'cert-strategy': {
+    type: 'string',
+    default: 'shared',
+    choices: ['shared', 'per-node'],
+    describe: 'one certificate per shard, or one per node (CloudCore authorization.enable: true)',
+  },
+  'connect-rate': {
+    type: 'number',
+    default: 500,
+    describe:
+      'connects started per second per shard (the CPU limit adds rate/280 cores for the handshakes)',
+  },
+  keepalive: { type: 'string', describe: 'fleet profile: keepalive interval (default 15s)' },
+  'lease-interval': {
+    type: 'string',
+    describe: 'fleet profile: lease renewal interval (default 10s)',
+  },
+  'status-interval': {
+    type: 'string',
+    describe: 'fleet profile: node status interval (default 5m)',
+  },
+  'pod-start-delay': {
+    type: 'string',
+    describe: 'fleet profile: pod start delay, e.g. uniform:100ms-2s',
+  },
+  'node-labels': { type: 'string', describe: 'fleet profile: extra node labels, k=v,k2=v2' },
+  pods: { type: 'string', describe: 'fleet profile: pods capacity per node (default 110)' },
+  'node-selector': {
+    type: 'string',
+    describe: 'schedule shard pods only on external-cluster nodes with these labels, k=v,k2=v2',
+  },
+  duration: {
+    type: 'string',
+    describe: 'each shard exits after this long (default: runs until the Job is deleted)',
+  },
+  'termination-grace-period': {
+    type: 'number',
+    default: 60,
+    describe: 'seconds a shard gets on SIGTERM to close its connections',
+  },
+};
+
+export const deployRenderCommand: CommandSpec = {
+  command: 'deploy render',
+  describe:
+    'Print the manifests (Namespace, Secret, ConfigMap, headless Service, Indexed Job) that run a sharded fleet in an external Kubernetes cluster.',
+  options: {
+    ...deployShape,
+    output: {
+      type: 'string',
+      alias: 'o',
+      default: 'yaml',
+      choices: ['yaml', 'json'],
+      describe: 'output format on stdout',
+    },
+  },
+  load: async () => (await import('./deploy.js')).deployRenderHandler,
+};
+
+export const deployApplyCommand: CommandSpec = {
+  command: 'deploy apply',
+  describe:
+    'Render the sharded fleet and server-side apply it (field manager hollowfleet) to the external cluster.',
+  options: {
+    ...deployShape,
+    kubeconfig: deployKubeconfig,
+    'wait-ready': {
+      type: 'string',
+      describe:
+        'then wait until this share of all nodes is Ready across the shards, e.g. 99.9% (exit 2 naming missing and unreachable shards otherwise)',
+    },
+    'wait-timeout': { type: 'string', default: '15m', describe: 'time allowed for --wait-ready' },
+  },
+  load: async () => (await import('./deploy.js')).deployApplyHandler,
+};
+
+export const deployStatusCommand: CommandSpec = {
+  command: 'deploy status',
+  describe:
+    "List the shard pods with their phase and nodes connected/Ready, read from each pod's /snapshot through the API server's pod proxy.",
+  options: {
+    ...deployTarget,
+    kubeconfig: deployKubeconfig,
+    'metrics-port': { type: 'number', default: 9464, describe: "the shards' metrics port" },
+    output: {
+      type: 'string',
+      alias: 'o',
+      default: 'table',
+      choices: ['table', 'json'],
+      describe: 'output format on stdout',
+    },
+  },
+  load: async () => (await import('./deploy.js')).deployStatusHandler,
+};
+
+export const deployDeleteCommand: CommandSpec = {
+  command: 'deploy delete',
+  describe:
+    'Delete the Job (each shard closes its connections within its grace period), Service, ConfigMap, rendered Secret and the namespace hollowfleet created.',
+  options: {
+    ...deployTarget,
+    kubeconfig: deployKubeconfig,
+    'keep-namespace': { type: 'boolean', default: false, describe: 'leave the namespace in place' },
+  },
+  load: async () => (await import('./deploy.js')).deployDeleteHandler,
+};
+
+/** One line for each group of `group action` commands in `hollowfleet --help`. */
+export const commandGroups: Record<string, string> = {
+  deploy:
+    'Run the fleet as shard pods in an external Kubernetes cluster: render | apply | status | delete',
+};
+
 export const commands: CommandSpec[] = [
   demoCommand,
   clusterCommand,
   fleetCommand,
   compareCommand,
   reportCommand,
+  deployRenderCommand,
+  deployApplyCommand,
+  deployStatusCommand,
+  deployDeleteCommand,
 ];

@@ -91,4 +91,5 @@ export const errors = {
       `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json; got ${type}`,
     ),
   internal: (message: string) => status(500, 'InternalError', message),
+  serviceUnavailable: (message: string) => status(503, 'ServiceUnavailable', message),
 };

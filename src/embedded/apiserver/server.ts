@@ -4,7 +4,7 @@
  * pagination, chunked watch streams, Status errors and `/metrics`. kubectl and
  * @kubernetes/client-node talk to it as they would to kube-apiserver.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { LoopbackHttpsServer } from '../https-server.js';
@@ -199,7 +199,68 @@ export class EmbeddedApiServer {
     }
     if (path.startsWith('/openapi'))
       throw errors.notFoundPlain('the server could not find the requested resource');
+    const proxy = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/proxy(\/.*)?$/.exec(path);
+    if (proxy) {
+      await this.proxyToPod(
+        decodeURIComponent(proxy[1]!),
+        decodeURIComponent(proxy[2]!),
+        proxy[3] ?? '/',
+        req,
+        res,
+      );
+      return true;
+    }
     return false;
+  }
+
+  /**
+   * GET through the pod proxy, `pods/<name>[:<port>]/proxy/<path>`, to http://<podIP>:<port>, as
+   * kube-apiserver does (plain HTTP only; the `https:` scheme prefix is not supported).
+   */
+  private async proxyToPod(
+    namespace: string,
+    nameAndPort: string,
+    path: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const [name, portText] = nameAndPort.split(':') as [string, string | undefined];
+    const pod = this.opts.store.get('pods', namespace, name);
+    const podIP = (pod.status as { podIP?: string } | undefined)?.podIP;
+    const port = portText === undefined ? 80 : Number(portText);
+    if (!podIP || !Number.isInteger(port) || port < 1 || port > 65535)
+      throw errors.serviceUnavailable(
+        `pod ${name} has no IP address or the port "${portText}" is invalid`,
+      );
+    const query = (req.url ?? '').includes('?')
+      ? (req.url ?? '').slice((req.url ?? '').indexOf('?'))
+      : '';
+    await new Promise<void>((resolve) => {
+      const upstream = http.get(
+        { host: podIP, port, path: `${path}${query}`, timeout: 10_000 },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, {
+            'Content-Type': answer.headers['content-type'] ?? 'application/octet-stream',
+          });
+          answer.pipe(res);
+          answer.on('end', () => resolve());
+          answer.on('error', () => resolve());
+        },
+      );
+      upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
+      upstream.on('error', (err) => {
+        if (!res.headersSent)
+          sendJson(
+            res,
+            503,
+            errors.serviceUnavailable(
+              `error trying to reach service: dial tcp ${podIP}:${port}: ${err.message}`,
+            ).status,
+          );
+        else res.end();
+        resolve();
+      });
+    });
   }
 
   private route(path: string): Route | undefined {
