@@ -41,6 +41,17 @@ const COUNTERS: EdgeCounter[] = [
   'requestTimeouts',
   'protocolErrors',
   'readyRepairs',
+  'faultsApplied',
+  'faultDisconnects',
+  'faultDroppedUp',
+  'faultDroppedDown',
+  'faultDelayedUp',
+  'faultDelayedDown',
+  'faultAcksLost',
+  'halfOpenClosedByCloud',
+  'duplicatePushes',
+  'certRenewals',
+  'certRenewalFailures',
 ];
 const METRICS: EdgeMetric[] = [
   'connectMs',
@@ -52,6 +63,10 @@ const METRICS: EdgeMetric[] = [
   'podStatusRoundTripMs',
   'ackLatencyMs',
   'requestMs',
+  'faultRecoveryMs',
+  'podStatusRecoveryMs',
+  'faultDelayMs',
+  'certRenewalMs',
 ];
 
 function snake(name: string): string {
