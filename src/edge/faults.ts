@@ -187,10 +187,11 @@ export function parseFault(input: Loose, where = 'fault'): FaultSpec {
       return { kind, durationMs: duration(input.duration, `${where}.duration`), then };
     }
     case 'flap': {
-      const count = positiveInt(input.count ?? 3, `${where}.count`);
+      // `flaps`, not `count`: in scenario params `count` selects how many nodes.
+      const count = positiveInt(input.flaps ?? 3, `${where}.flaps`);
       const periodMs = duration(input.period, `${where}.period`, 5_000);
       if (count < 1 || periodMs <= 0)
-        throw new ConfigError(`${where}: a flap needs count ≥ 1 and a period > 0`);
+        throw new ConfigError(`${where}: a flap needs flaps ≥ 1 and a period > 0`);
       return {
         kind,
         count,
