@@ -870,19 +870,27 @@ export class HollowNode {
       this.protocolError('push:bad-resource', msg.route.resource ?? '(none)');
       return;
     }
-    switch (path.type) {
-      case 'pod':
-        this.onPodPush(msg, now);
-        return;
-      case 'node':
-        this.onNodePush(msg);
-        return;
-      case 'configmap':
-      case 'secret':
-      case 'serviceaccountaccess':
-        return; // pods here mount nothing real; acked above
-      default:
-        this.protocolError(`push:unhandled-type:${path.type}`, msg.route.resource ?? '');
+    try {
+      switch (path.type) {
+        case 'pod':
+          this.onPodPush(msg, now);
+          return;
+        case 'node':
+          this.onNodePush(msg);
+          return;
+        case 'configmap':
+        case 'secret':
+        case 'serviceaccountaccess':
+          return; // pods here mount nothing real; acked above
+        default:
+          this.protocolError(`push:unhandled-type:${path.type}`, msg.route.resource ?? '');
+      }
+    } catch (err) {
+      // Content of an unexpected shape must cost one push, never the node (or its worker).
+      this.protocolError(
+        `push:malformed-${path.type}`,
+        err instanceof Error ? err.message : String(err),
+      );
     }
   }
 
@@ -902,7 +910,10 @@ export class HollowNode {
     const node = contentAsObject<{
       status?: { conditions?: Array<{ type?: string; status?: string }> };
     }>(msg.content);
-    const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+    const conditions = node?.status?.conditions;
+    const ready = Array.isArray(conditions)
+      ? conditions.find((c) => c?.type === 'Ready')
+      : undefined;
     // After a lease lapse the node controller marks the node Unknown, and renewals alone never
     // bring it back (probe-findings §3.2): the kubelet reports Ready again in its status loop.
     if (!ready || ready.status === 'True') return;
@@ -920,7 +931,7 @@ export class HollowNode {
     const pod = contentAsObject<PodLike>(msg.content);
     const uid = pod?.metadata?.uid;
     const operation = msg.route.operation;
-    if (!pod || !uid) {
+    if (!pod || typeof uid !== 'string' || uid === '') {
       this.protocolError('push:pod-without-uid', msg.route.resource ?? '');
       return;
     }
@@ -950,10 +961,14 @@ export class HollowNode {
   }
 
   private observeDelivery(pod: PodLike, now: number): void {
-    const scheduled = pod.status?.conditions?.find(
-      (c) => c.type === 'PodScheduled' && c.status === 'True',
-    );
-    const at = scheduled?.lastTransitionTime ? Date.parse(scheduled.lastTransitionTime) : NaN;
+    const conditions = pod.status?.conditions;
+    const scheduled = Array.isArray(conditions)
+      ? conditions.find((c) => c?.type === 'PodScheduled' && c.status === 'True')
+      : undefined;
+    const at =
+      typeof scheduled?.lastTransitionTime === 'string'
+        ? Date.parse(scheduled.lastTransitionTime)
+        : NaN;
     if (Number.isFinite(at)) this.opts.sink.observe('podDeliveryMs', Math.max(0, now - at));
   }
 
@@ -967,9 +982,9 @@ export class HollowNode {
       fate: choosePodFate(this.opts.template.profile.failures, podRng()),
       slot: this.podSlot++,
       receivedAt: now,
-      containers: (spec.containers ?? []).map((c) => c.name ?? ''),
-      images: (spec.containers ?? []).map((c) => c.image ?? ''),
-      initContainers: (spec.initContainers ?? []).map((c) => c.name ?? ''),
+      containers: containerFields(spec.containers, 'name'),
+      images: containerFields(spec.containers, 'image'),
+      initContainers: containerFields(spec.initContainers, 'name'),
       hostNetwork: spec.hostNetwork === true,
       timer: undefined,
       deleteWanted: false,
@@ -1155,6 +1170,16 @@ interface PodLike {
     hostNetwork?: boolean;
   };
   status?: { conditions?: Array<{ type?: string; status?: string; lastTransitionTime?: string }> };
+}
+
+/** One string field of each container; anything not shaped like a container list reads as empty. */
+function containerFields(list: unknown, key: 'name' | 'image'): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((c: unknown) => {
+    const value =
+      c !== null && typeof c === 'object' ? (c as Record<string, unknown>)[key] : undefined;
+    return typeof value === 'string' ? value : '';
+  });
 }
 
 function containerId(uid: string, i: number): string {
