@@ -109,6 +109,7 @@ export async function fleetHandler(args: ParsedArgs, out: Output): Promise<numbe
           labels,
           Number(args['metrics-port']),
           String(args['metrics-host']),
+          { faults: args['fault-api'] === true },
         )
       : undefined;
   if (server && !args.json)
