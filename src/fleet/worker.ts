@@ -132,7 +132,6 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
     let reached = 0;
     if (msg.action === 'apply') {
       const entry = faults.get(msg.id) ?? { nodes: new Set<HollowNode>(), pending: [] };
-      faults.set(msg.id, entry);
       for (const target of msg.targets) {
         const node = byIndex.get(target.index);
         if (!node) continue;
@@ -144,6 +143,10 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
             wheel.schedule(target.offsetMs, () => node.applyFault(msg.id, msg.fault)),
           );
       }
+      // One-shot faults need no memory once applied; lasting ones stay until cleared.
+      const lasting =
+        msg.fault.kind === 'degrade' || msg.fault.kind === 'halfOpen' || msg.fault.kind === 'flap';
+      if (lasting || entry.pending.length > 0) faults.set(msg.id, entry);
     } else {
       const entry = faults.get(msg.id);
       faults.delete(msg.id);

@@ -247,8 +247,14 @@ class FaultMeasurement implements Measurement {
         return;
       }
       if (this.samplingStopped) return;
-      const s = await fleet.snapshot();
-      this.timeline.push({ tMs: this.ctx.monotonic() - this.startedAt, ...levels(s) });
+      try {
+        const s = await fleet.snapshot();
+        this.timeline.push({ tMs: this.ctx.monotonic() - this.startedAt, ...levels(s) });
+      } catch (err) {
+        // The fleet went away (stopped or failed): the gather reports what was sampled so far.
+        this.ctx.log(`${this.shape.name}: timeline sampling stopped: ${(err as Error).message}`);
+        return;
+      }
     }
   }
 
