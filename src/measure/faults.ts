@@ -188,6 +188,13 @@ class FaultMeasurement implements Measurement {
       this.baseLevels = levels(this.baseline);
       this.startedAt = this.ctx.monotonic();
       this.timeline.push({ tMs: 0, ...this.baseLevels });
+      // A few samples before the fault, so the timeline shows the levels it started from.
+      const before = durationParam(params, 'baselineWindow', 0);
+      for (let waited = 0; waited < before; waited += this.sampleMs) {
+        await this.ctx.sleep(Math.min(this.sampleMs, before - waited));
+        const s = await fleet.snapshot();
+        this.timeline.push({ tMs: this.ctx.monotonic() - this.startedAt, ...levels(s) });
+      }
     }
     if (this.shape.kind === 'failover') await this.failover(params);
     else await this.inject(params, this.ctx.fleetControl!);
@@ -376,7 +383,8 @@ class FaultMeasurement implements Measurement {
       injections: this.injections.map((i) => ({ id: i.id, atMs: i.atMs, nodes: i.nodes.length })),
       affected:
         this.shape.kind === 'failover' ? this.stoppedInstances.length : this.affectedNodes.size,
-      timeline: this.timeline,
+      // Relative to the first injection: the baseline samples come out negative.
+      timeline: this.timeline.map((p) => ({ ...p, tMs: p.tMs - (this.injections[0]?.atMs ?? 0) })),
       recoveredAfterMs,
       recovery,
       histograms,

@@ -103,6 +103,7 @@ describe('fault measurements on the embedded control plane', () => {
       seed: 11,
       reconnectDelay: '1s',
       sampleInterval: '100ms',
+      baselineWindow: '300ms',
       recoveryTimeout: '20s',
     });
     await m.dispose();
@@ -116,6 +117,10 @@ describe('fault measurements on the embedded control plane', () => {
     expect(data.counters.faultDisconnects).toBe(10);
     expect(data.counters.disconnects).toBe(10);
     expect(Math.min(...data.timeline.map((p) => p.ready))).toBeLessThanOrEqual(10);
+    const before = data.timeline.filter((p) => p.tMs < 0);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.every((p) => p.ready === 20 && p.connected === 20)).toBe(true);
+    expect(data.injections[0]!.atMs).toBeGreaterThanOrEqual(300);
     expect(data.timeline.at(-1)!.ready).toBe(20);
     expect(data.recoveredAfterMs).toBeGreaterThanOrEqual(900);
     expect(result!.verdicts.every((v) => v.pass)).toBe(true);
