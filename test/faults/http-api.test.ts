@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../src/fleet/fleet.js';
 import { startFleetServer } from '../../src/fleet/metrics-server.js';
+import { remoteFaultControl } from '../../src/fleet/remote-faults.js';
 import { startHubFixture, type HubFixture } from '../helpers/embedded.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -94,6 +95,50 @@ describe('fault injection over the fleet endpoint', () => {
       expect((await fetch(url, { method: 'GET' })).status).toBe(405);
     } finally {
       await server.close();
+    }
+  });
+
+  it('a driver controls faults in several shards through their endpoints', async () => {
+    const second = new Fleet({
+      ...fleet.options,
+      shard: { index: 1, count: 2 },
+      certDir: await mkdtemp(path.join(tmpdir(), 'hf-http-2-')),
+    });
+    await second.start();
+    const servers = [
+      await startFleetServer(fleet, { shard: 0, prefix: 'http' }, 0, '127.0.0.1', { faults: true }),
+      await startFleetServer(second, { shard: 1, prefix: 'http' }, 0, '127.0.0.1', {
+        faults: true,
+      }),
+    ];
+    try {
+      await second.waitReady(1, 30_000);
+      const control = remoteFaultControl(servers.map((s) => `http://127.0.0.1:${s.port}`));
+      const injection = await control.inject({
+        fault: {
+          kind: 'degrade',
+          latencyMs: 50,
+          jitterMs: 0,
+          loss: 0,
+          direction: 'both',
+          durationMs: 0,
+        },
+        select: { fraction: 0.5, seed: 3 },
+      });
+      expect(injection.nodes).toHaveLength(10);
+      expect(injection.nodes.filter((n) => n.startsWith('http-1-'))).toHaveLength(5);
+      expect(await control.clear(injection.id)).toBe(10);
+      expect(await control.clear(injection.id)).toBe(0);
+      const off = remoteFaultControl([
+        `http://127.0.0.1:${servers[0]!.port}`,
+        'http://127.0.0.1:1',
+      ]);
+      await expect(
+        off.inject({ fault: { kind: 'expireCredentials' }, select: { count: 0 } }),
+      ).rejects.toMatchObject({ code: 'HF_REMOTE_FAULT' });
+    } finally {
+      for (const s of servers) await s.close();
+      await second.stop();
     }
   });
 });
