@@ -275,24 +275,31 @@ export class HollowNode {
   }
 
   private injectDisconnect(awayMs: number): void {
-    this.opts.sink.count('faultDisconnects');
     // A link that heals and breaks at once: a half-open impairment ends without its own close.
     if (this.link?.halfOpen) {
       this.link = undefined;
       this.linkTimer?.cancel();
     }
-    this.nextReconnectDelayMs = awayMs;
-    this.nextReconnectIsOutage = true;
+    if (this.restartConnection(awayMs, true)) this.opts.sink.count('faultDisconnects');
+  }
+
+  /**
+   * Drops the session (or the pending reconnect) and comes back after `delayMs`. False when there
+   * is nothing to drop: the node is idle or waiting for a connect slot, and will connect anyway.
+   */
+  private restartConnection(delayMs: number, outage: boolean): boolean {
+    const ws = this.ws;
+    if (this.state !== 'backoff' && !ws) return false;
+    this.nextReconnectDelayMs = delayMs;
+    this.nextReconnectIsOutage = outage;
     if (this.state === 'backoff') {
       this.timers.reconnect?.cancel();
       this.scheduleReconnect();
-    } else if (this.ws) {
-      const ws = this.ws;
-      if (ws.readyState === WebSocket.CLOSED) {
-        this.ws = undefined;
-        this.onClose();
-      } else ws.terminate();
-    }
+    } else if (ws!.readyState === WebSocket.CLOSED) {
+      this.ws = undefined;
+      this.onClose();
+    } else ws!.terminate();
+    return true;
   }
 
   private endLink(): void {
@@ -358,12 +365,7 @@ export class HollowNode {
       this.renewalStartedAt = startedAt;
       this.scheduleRenewal(fresh.renewAt);
       // EdgeCore restarts its cloud connection on the rotated certificate.
-      this.nextReconnectDelayMs = 0;
-      this.nextReconnectIsOutage = false;
-      if (this.state === 'backoff') {
-        this.timers.reconnect?.cancel();
-        this.scheduleReconnect();
-      } else this.ws?.terminate();
+      this.restartConnection(0, false);
     } catch (err) {
       if (this.isStopped()) return;
       const payload = toErrorPayload(err);
