@@ -3,6 +3,18 @@
  * watch the fleet's connected and Ready levels around it, and report how the nodes recovered —
  * reconnect → Ready and pod-status recovery histograms, and the messages lost, delayed or
  * duplicated. Scenario steps use them as `action: start` / `stop` / `gather`, or `run` for one shot.
+ *
+ * Params (durations as `500ms`, `10s`; distributions as `uniform:1s-10s`, `lognormal:3s,0.5`):
+ * - every fault method: selection `fraction` (0.5 or `50%`) or `count`, `shard`, `labels`,
+ *   `namePattern` (glob), `seed`, `spread`, flat or under `selector`; `recoveryTimeout` (2m),
+ *   `sampleInterval` (1s), `baselineWindow` (0), `reconnectToReadyP99` (optional threshold)
+ * - EdgeDisconnectStorm: `reconnectDelay` (0); `hold` (0) before gathering when run
+ * - EdgeLinkDegradation: `latency`, `jitter`, `loss`, `direction` (both | up | down), `duration`
+ *   (0: until stop)
+ * - EdgeHalfOpen: `duration` (required), `then` (resume | close)
+ * - EdgeNodeFlap: `flaps` (3), `period` (5s), `downDelay` (0)
+ * - CloudCoreFailover: `instance` (embedded hub id, or the CloudCore pod on a real cluster),
+ *   `namespace` (kubeedge)
  */
 import { ConfigError } from '../common/errors.js';
 import {
