@@ -126,6 +126,32 @@ describe('fault measurements on the embedded control plane', () => {
     expect(result!.verdicts.every((v) => v.pass)).toBe(true);
   });
 
+  it('fails, saying why, when the nodes are not back within the recovery timeout', async () => {
+    const f = await hubFixture();
+    const fleet = await startFleet('late', 6, onHub(f));
+    const ctx = await faultContext(fleet);
+    const m = methods.get('EdgeDisconnectStorm')!.create(ctx, 'late');
+    const [result] = await m.execute({
+      action: 'run',
+      count: 3,
+      reconnectDelay: '20s',
+      sampleInterval: '100ms',
+      recoveryTimeout: '1s',
+    });
+    await m.dispose();
+    const data = faultData(result!);
+    expect(result!.status).toBe('fail');
+    expect(result!.reason).toMatch(/did not return to its baseline levels within 1000 ms/);
+    expect(data.recoveredAfterMs).toBeNull();
+    const failed = result!.verdicts.filter((v) => !v.pass).map((v) => v.metric);
+    expect(failed).toEqual([
+      'Ready nodes after recovery',
+      'recovery time',
+      'reconnects back to Ready',
+    ]);
+    expect(data.timeline.at(-1)!.ready).toBe(3);
+  });
+
   it('EdgeLinkDegradation: round trips grow by at least the latency both ways, then heal', async () => {
     const f = await hubFixture();
     const fleet = await startFleet('slow', 6, onHub(f));
