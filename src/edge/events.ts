@@ -20,7 +20,26 @@ export type EdgeCounter =
   | 'acksSent'
   | 'requestTimeouts'
   | 'protocolErrors'
-  | 'readyRepairs';
+  | 'readyRepairs'
+  /** Faults applied to nodes (one per node per injection). */
+  | 'faultsApplied'
+  /** Connections dropped by a disconnect or flap fault. */
+  | 'faultDisconnects'
+  /** Messages a degraded or half-open link lost, by direction (up: node → cloud). */
+  | 'faultDroppedUp'
+  | 'faultDroppedDown'
+  /** Messages a degraded link delivered late, by direction. */
+  | 'faultDelayedUp'
+  | 'faultDelayedDown'
+  /** Acks the node wrote that never reached the cloud (lost on the link). */
+  | 'faultAcksLost'
+  /** Half-open links whose socket the cloud closed meanwhile (the node learns when the fault ends). */
+  | 'halfOpenClosedByCloud'
+  /** Pushes received again with the msg_id just acked: the cloud resent because an ack was lost. */
+  | 'duplicatePushes'
+  /** Certificate re-bootstraps (expiry or an expireCredentials fault) and failed ones. */
+  | 'certRenewals'
+  | 'certRenewalFailures';
 
 /** Latencies in ms, turned into HDR histograms by the fleet. */
 export type EdgeMetric =
@@ -41,7 +60,15 @@ export type EdgeMetric =
   /** Cloud message timestamp → ack written. */
   | 'ackLatencyMs'
   /** Any upstream request sent → answered. */
-  | 'requestMs';
+  | 'requestMs'
+  /** End of an injected outage (the node may reconnect again) → Ready. */
+  | 'faultRecoveryMs'
+  /** Disconnect → a pod status cut off or held back by it accepted after the reconnect. */
+  | 'podStatusRecoveryMs'
+  /** Delay a degraded link added to one message. */
+  | 'faultDelayMs'
+  /** Certificate renewal started → Ready again on the new certificate. */
+  | 'certRenewalMs';
 
 export interface EdgeEventSink {
   adjust(gauge: EdgeGauge, delta: number): void;

@@ -23,6 +23,7 @@ import { buildResourcePath, parseResourcePath } from '../protocol/path.js';
 import type { Scheduler, TimerHandle } from '../protocol/scheduler.js';
 import { connectOptionsFor, type ClientTlsOptions } from '../protocol/tls.js';
 import type { EdgeEventSink } from './events.js';
+import { LinkImpairment, sampleDelay, type CredentialSource, type FaultSpec } from './faults.js';
 import type { NodeTemplate } from './node-template.js';
 import { hostIpFor, isoMicros, isoSeconds, podIpFor } from './node-template.js';
 import { choosePodFate, sampleStartDelay, type PodFate } from './profile.js';
@@ -55,6 +56,8 @@ export interface HollowNodeOptions {
    * instead of one per node keeps reconnect storms cheap without a buffer per node.
    */
   sessions?: Map<string, Buffer>;
+  /** Fresh credentials on certificate or token expiry; without it the node cannot re-bootstrap. */
+  credentials?: CredentialSource;
 }
 
 export type NodeState = 'idle' | 'connecting' | 'registering' | 'ready' | 'backoff' | 'stopped';
@@ -82,6 +85,8 @@ interface PodRecord {
   timer: TimerHandle | undefined;
   deleteWanted: boolean;
   running: boolean;
+  /** When a disconnect cut off or held back this pod's status (0: not waiting). */
+  interruptedAt: number;
 }
 
 interface LeaseObject {
@@ -131,6 +136,20 @@ export class HollowNode {
   private pending: PendingRequests;
   private repairInFlight = false;
   private readonly reportedKinds = new Set<string>();
+  // ---- faults (src/edge/faults.ts): all unset on the healthy path ----
+  private link: LinkImpairment | undefined;
+  private linkTimer: TimerHandle | undefined;
+  private flap: { id: string; remaining: number; timer: TimerHandle | undefined } | undefined;
+  private faultRng: Rng | undefined;
+  /** Overrides the backoff of the next reconnect (an injected outage or a certificate rotation). */
+  private nextReconnectDelayMs: number | undefined;
+  private nextReconnectIsOutage = false;
+  /** When the injected outage ended and the node was free to come back (0: none pending). */
+  private outageEndedAt = 0;
+  private lastAckedId = '';
+  private renewing = false;
+  private renewalStartedAt = 0;
+  private renewalTimer: TimerHandle | undefined;
 
   constructor(options: HollowNodeOptions) {
     this.opts = options;
@@ -163,6 +182,7 @@ export class HollowNode {
   /** Starts connecting; returns at once. */
   start(): void {
     if (this.state !== 'idle') return;
+    this.scheduleRenewal(this.opts.credentials?.renewAt);
     void this.connect();
   }
 
@@ -172,6 +192,7 @@ export class HollowNode {
     const wasState = this.state;
     this.state = 'stopped';
     this.cancelTimers();
+    this.cancelFaults();
     for (const pod of this.pods.values()) pod.timer?.cancel();
     this.pending.rejectAll((req) => new DisconnectedError(req.route.resource ?? ''));
     const ws = this.ws;
@@ -196,6 +217,169 @@ export class HollowNode {
   /** Abruptly drops the connection as a failed link would (no close frame); the node reconnects. */
   dropConnection(): void {
     this.ws?.terminate();
+  }
+
+  // ---- faults ----------------------------------------------------------------------------------
+
+  /** Applies a fault to this node (src/edge/faults.ts); `id` names it for `clearFault`. */
+  applyFault(id: string, fault: FaultSpec): void {
+    if (this.state === 'stopped') return;
+    this.opts.sink.count('faultsApplied');
+    const rng = (this.faultRng ??= createRng(
+      (this.opts.seed ?? hashString(this.name)) ^ 0x5bd1e995,
+    ));
+    switch (fault.kind) {
+      case 'disconnect':
+        this.injectDisconnect(sampleDelay(fault.reconnectDelay, rng));
+        return;
+      case 'degrade':
+      case 'halfOpen': {
+        this.endLink();
+        this.link = new LinkImpairment(id, fault, Math.floor(rng() * 2 ** 32));
+        if (fault.durationMs > 0)
+          this.linkTimer = this.opts.scheduler.schedule(fault.durationMs, () => this.endLink());
+        return;
+      }
+      case 'flap': {
+        this.flap?.timer?.cancel();
+        const flap = { id, remaining: fault.count, timer: undefined as TimerHandle | undefined };
+        this.flap = flap;
+        const step = () => {
+          if (this.flap !== flap || this.state === 'stopped') return;
+          flap.remaining--;
+          this.injectDisconnect(sampleDelay(fault.downDelay, rng));
+          if (flap.remaining > 0) flap.timer = this.opts.scheduler.schedule(fault.periodMs, step);
+          else this.flap = undefined;
+        };
+        step();
+        return;
+      }
+      case 'expireCredentials':
+        void this.renewCredentials();
+        return;
+    }
+  }
+
+  /** Ends the fault `id` early: a degraded or half-open link heals, a flap stops flapping. */
+  clearFault(id: string): void {
+    if (this.link?.id === id) this.endLink();
+    if (this.flap?.id === id) {
+      this.flap.timer?.cancel();
+      this.flap = undefined;
+    }
+  }
+
+  /** The fault currently shaping this node's link, if any. */
+  get activeLinkFault(): string | undefined {
+    return this.link?.id;
+  }
+
+  private injectDisconnect(awayMs: number): void {
+    // A link that heals and breaks at once: a half-open impairment ends without its own close.
+    if (this.link?.halfOpen) {
+      this.link = undefined;
+      this.linkTimer?.cancel();
+    }
+    if (this.restartConnection(awayMs, true)) this.opts.sink.count('faultDisconnects');
+  }
+
+  /**
+   * Drops the session (or the pending reconnect) and comes back after `delayMs`. False when there
+   * is nothing to drop: the node is idle or waiting for a connect slot, and will connect anyway.
+   */
+  private restartConnection(delayMs: number, outage: boolean): boolean {
+    const ws = this.ws;
+    if (this.state !== 'backoff' && !ws) return false;
+    this.nextReconnectDelayMs = delayMs;
+    this.nextReconnectIsOutage = outage;
+    if (this.state === 'backoff') {
+      this.timers.reconnect?.cancel();
+      this.scheduleReconnect();
+    } else if (ws!.readyState === WebSocket.CLOSED) {
+      this.ws = undefined;
+      this.onClose();
+    } else ws!.terminate();
+    return true;
+  }
+
+  private endLink(): void {
+    const link = this.link;
+    if (!link) return;
+    this.link = undefined;
+    this.linkTimer?.cancel();
+    this.linkTimer = undefined;
+    if (link.spec.kind !== 'halfOpen') return;
+    const ws = this.ws;
+    if (link.closedUnderneath) {
+      this.outageEndedAt = this.opts.scheduler.now();
+      this.ws = undefined;
+      this.onClose();
+    } else if (link.spec.then === 'close' && ws) {
+      this.outageEndedAt = this.opts.scheduler.now();
+      ws.terminate();
+    }
+  }
+
+  private cancelFaults(): void {
+    this.link = undefined;
+    this.linkTimer?.cancel();
+    this.flap?.timer?.cancel();
+    this.flap = undefined;
+    this.renewalTimer?.cancel();
+    this.outageEndedAt = 0;
+  }
+
+  /** Re-reads the state after an await (the compiler keeps the narrowing from before it). */
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private scheduleRenewal(at: number | undefined): void {
+    this.renewalTimer?.cancel();
+    this.renewalTimer = undefined;
+    if (at === undefined || this.state === 'stopped') return;
+    const delay = Math.max(0, at - this.opts.scheduler.now());
+    this.renewalTimer = this.opts.scheduler.schedule(delay, () => void this.renewCredentials());
+  }
+
+  /** Certificate or token expiry: bootstrap again, then reconnect on the new certificate. */
+  private async renewCredentials(): Promise<void> {
+    const source = this.opts.credentials;
+    if (!source) {
+      this.opts.sink.count('certRenewalFailures');
+      this.opts.sink.error(
+        this.name,
+        'HF_NO_CREDENTIAL_SOURCE',
+        `node ${this.name} was told its credentials expired but has no way to bootstrap again: give the fleet --cert-server and a token`,
+      );
+      return;
+    }
+    if (this.renewing || this.state === 'stopped') return;
+    this.renewing = true;
+    const startedAt = this.opts.scheduler.now();
+    try {
+      const fresh = await source.renew();
+      if (this.isStopped()) return;
+      this.opts.tls = fresh.tls;
+      this.opts.sink.count('certRenewals');
+      this.renewalStartedAt = startedAt;
+      this.scheduleRenewal(fresh.renewAt);
+      // EdgeCore restarts its cloud connection on the rotated certificate.
+      this.restartConnection(0, false);
+    } catch (err) {
+      if (this.isStopped()) return;
+      const payload = toErrorPayload(err);
+      this.opts.sink.count('certRenewalFailures');
+      this.opts.sink.error(
+        this.name,
+        payload.code,
+        `certificate renewal failed: ${payload.message}`,
+      );
+      // Keep the current certificate and try again later, as EdgeCore's rotation loop does.
+      this.scheduleRenewal(this.opts.scheduler.now() + this.intervals.reconnectCapMs);
+    } finally {
+      this.renewing = false;
+    }
   }
 
   get podCount(): number {
@@ -272,6 +456,12 @@ export class HollowNode {
     ws.on('close', () => {
       release();
       if (this.ws !== ws) return;
+      if (this.link?.halfOpen) {
+        // Nothing is read or written on a half-open link: the node only learns when it ends.
+        this.link.closedUnderneath = true;
+        this.opts.sink.count('halfOpenClosedByCloud');
+        return;
+      }
       this.ws = undefined;
       this.onClose();
     });
@@ -295,6 +485,8 @@ export class HollowNode {
     for (const pod of this.pods.values()) {
       // A status patch cut off by the disconnect is sent again after the reconnect.
       if (pod.phase === PodPhase.Patching) pod.phase = PodPhase.Starting;
+      if (pod.phase === PodPhase.Starting && !pod.timer && pod.interruptedAt === 0)
+        pod.interruptedAt = now;
     }
     if (wasState === 'stopped') return;
     if (wasState === 'registering' || wasState === 'ready') this.opts.sink.adjust('connected', -1);
@@ -340,10 +532,22 @@ export class HollowNode {
     if (this.state === 'stopped') return;
     this.state = 'backoff';
     const i = this.intervals;
-    const ceiling = Math.min(i.reconnectCapMs, i.reconnectBaseMs * 2 ** Math.min(this.attempt, 16));
-    this.attempt++;
+    let delay: number;
+    if (this.nextReconnectDelayMs !== undefined) {
+      delay = this.nextReconnectDelayMs;
+      if (this.nextReconnectIsOutage) this.outageEndedAt = this.opts.scheduler.now() + delay;
+      this.nextReconnectDelayMs = undefined;
+      this.nextReconnectIsOutage = false;
+    } else {
+      const ceiling = Math.min(
+        i.reconnectCapMs,
+        i.reconnectBaseMs * 2 ** Math.min(this.attempt, 16),
+      );
+      this.attempt++;
+      delay = this.rng() * ceiling;
+    }
     this.targetIndex = (this.targetIndex + 1) % Math.max(1, this.opts.targets.length);
-    this.timers.reconnect = this.opts.scheduler.schedule(this.rng() * ceiling, () => {
+    this.timers.reconnect = this.opts.scheduler.schedule(delay, () => {
       this.opts.sink.count('reconnects');
       void this.connect();
     });
@@ -358,9 +562,36 @@ export class HollowNode {
 
   private send(msg: BeehiveMessage): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws) return false;
+    if (this.link !== undefined) return this.sendImpaired(ws, msg, this.link);
+    if (ws.readyState !== WebSocket.OPEN) return false;
     ws.send(encodeMessage(msg));
     this.opts.sink.message('out', msg.route.operation ?? '');
+    return true;
+  }
+
+  /** The send path under a link fault: the node believes it sent; the link decides. */
+  private sendImpaired(ws: WebSocket, msg: BeehiveMessage, link: LinkImpairment): boolean {
+    if (!link.halfOpen && ws.readyState !== WebSocket.OPEN) return false;
+    const operation = msg.route.operation ?? '';
+    this.opts.sink.message('out', operation);
+    const delay = link.delayFor('up', this.opts.scheduler.now());
+    if (delay < 0) {
+      this.opts.sink.count('faultDroppedUp');
+      // The node writes nothing but acks with operation "response" (protocol.md §3.6).
+      if (operation === 'response') this.opts.sink.count('faultAcksLost');
+      return true;
+    }
+    const data = encodeMessage(msg);
+    if (delay === 0) {
+      ws.send(data);
+      return true;
+    }
+    this.opts.sink.count('faultDelayedUp');
+    this.opts.sink.observe('faultDelayMs', delay);
+    this.opts.scheduler.schedule(delay, () => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    });
     return true;
   }
 
@@ -482,6 +713,14 @@ export class HollowNode {
     this.opts.sink.observe('registrationToReadyMs', now - this.connectStartedAt);
     if (this.disconnectedAt > 0)
       this.opts.sink.observe('reconnectToReadyMs', now - this.disconnectedAt);
+    if (this.outageEndedAt > 0) {
+      this.opts.sink.observe('faultRecoveryMs', Math.max(0, now - this.outageEndedAt));
+      this.outageEndedAt = 0;
+    }
+    if (this.renewalStartedAt > 0) {
+      this.opts.sink.observe('certRenewalMs', now - this.renewalStartedAt);
+      this.renewalStartedAt = 0;
+    }
     this.scheduleLease();
     this.scheduleStatus();
     for (const [uid, pod] of this.pods) {
@@ -579,6 +818,27 @@ export class HollowNode {
   // ---- downstream ----------------------------------------------------------------------------
 
   private onFrame(data: Buffer | ArrayBuffer | Buffer[], _isBinary: boolean): void {
+    const link = this.link;
+    if (link !== undefined) {
+      const delay = link.delayFor('down', this.opts.scheduler.now());
+      if (delay < 0) {
+        this.opts.sink.count('faultDroppedDown');
+        return;
+      }
+      if (delay > 0) {
+        this.opts.sink.count('faultDelayedDown');
+        this.opts.sink.observe('faultDelayMs', delay);
+        const ws = this.ws;
+        this.opts.scheduler.schedule(delay, () => {
+          if (this.ws === ws && this.state !== 'stopped') this.processFrame(data);
+        });
+        return;
+      }
+    }
+    this.processFrame(data);
+  }
+
+  private processFrame(data: Buffer | ArrayBuffer | Buffer[]): void {
     let msg: BeehiveMessage;
     try {
       msg = decodeMessage(data);
@@ -591,6 +851,10 @@ export class HollowNode {
     this.opts.sink.message('in', msg.route.operation ?? '');
     // Ack first, before any other work: CloudCore's queue for this node is serial (protocol.md §3.6).
     if (needsAck(msg)) {
+      // CloudCore resends the message in flight with its msg_id until acked (protocol.md §3.6).
+      const msgId = msg.header.msg_id ?? '';
+      if (msgId !== '' && msgId === this.lastAckedId) this.opts.sink.count('duplicatePushes');
+      this.lastAckedId = msgId;
       this.send(buildAck(msg, () => now));
       this.opts.sink.count('acksSent');
       if (typeof msg.header.timestamp === 'number')
@@ -608,19 +872,27 @@ export class HollowNode {
       this.protocolError('push:bad-resource', msg.route.resource ?? '(none)');
       return;
     }
-    switch (path.type) {
-      case 'pod':
-        this.onPodPush(msg, now);
-        return;
-      case 'node':
-        this.onNodePush(msg);
-        return;
-      case 'configmap':
-      case 'secret':
-      case 'serviceaccountaccess':
-        return; // pods here mount nothing real; acked above
-      default:
-        this.protocolError(`push:unhandled-type:${path.type}`, msg.route.resource ?? '');
+    try {
+      switch (path.type) {
+        case 'pod':
+          this.onPodPush(msg, now);
+          return;
+        case 'node':
+          this.onNodePush(msg);
+          return;
+        case 'configmap':
+        case 'secret':
+        case 'serviceaccountaccess':
+          return; // pods here mount nothing real; acked above
+        default:
+          this.protocolError(`push:unhandled-type:${path.type}`, msg.route.resource ?? '');
+      }
+    } catch (err) {
+      // Content of an unexpected shape must cost one push, never the node (or its worker).
+      this.protocolError(
+        `push:malformed-${path.type}`,
+        err instanceof Error ? err.message : String(err),
+      );
     }
   }
 
@@ -640,7 +912,10 @@ export class HollowNode {
     const node = contentAsObject<{
       status?: { conditions?: Array<{ type?: string; status?: string }> };
     }>(msg.content);
-    const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+    const conditions = node?.status?.conditions;
+    const ready = Array.isArray(conditions)
+      ? conditions.find((c) => c?.type === 'Ready')
+      : undefined;
     // After a lease lapse the node controller marks the node Unknown, and renewals alone never
     // bring it back (probe-findings §3.2): the kubelet reports Ready again in its status loop.
     if (!ready || ready.status === 'True') return;
@@ -658,7 +933,7 @@ export class HollowNode {
     const pod = contentAsObject<PodLike>(msg.content);
     const uid = pod?.metadata?.uid;
     const operation = msg.route.operation;
-    if (!pod || !uid) {
+    if (!pod || typeof uid !== 'string' || uid === '') {
       this.protocolError('push:pod-without-uid', msg.route.resource ?? '');
       return;
     }
@@ -688,10 +963,14 @@ export class HollowNode {
   }
 
   private observeDelivery(pod: PodLike, now: number): void {
-    const scheduled = pod.status?.conditions?.find(
-      (c) => c.type === 'PodScheduled' && c.status === 'True',
-    );
-    const at = scheduled?.lastTransitionTime ? Date.parse(scheduled.lastTransitionTime) : NaN;
+    const conditions = pod.status?.conditions;
+    const scheduled = Array.isArray(conditions)
+      ? conditions.find((c) => c?.type === 'PodScheduled' && c.status === 'True')
+      : undefined;
+    const at =
+      typeof scheduled?.lastTransitionTime === 'string'
+        ? Date.parse(scheduled.lastTransitionTime)
+        : NaN;
     if (Number.isFinite(at)) this.opts.sink.observe('podDeliveryMs', Math.max(0, now - at));
   }
 
@@ -705,13 +984,14 @@ export class HollowNode {
       fate: choosePodFate(this.opts.template.profile.failures, podRng()),
       slot: this.podSlot++,
       receivedAt: now,
-      containers: (spec.containers ?? []).map((c) => c.name ?? ''),
-      images: (spec.containers ?? []).map((c) => c.image ?? ''),
-      initContainers: (spec.initContainers ?? []).map((c) => c.name ?? ''),
+      containers: containerFields(spec.containers, 'name'),
+      images: containerFields(spec.containers, 'image'),
+      initContainers: containerFields(spec.initContainers, 'name'),
       hostNetwork: spec.hostNetwork === true,
       timer: undefined,
       deleteWanted: false,
       running: false,
+      interruptedAt: 0,
     };
     this.pods.set(uid, record);
     this.opts.sink.count('podsReceived');
@@ -724,6 +1004,7 @@ export class HollowNode {
     record.timer = this.opts.scheduler.schedule(delay, () => {
       record.timer = undefined;
       if (this.state === 'ready') this.reportPodStatus(uid, record);
+      else if (this.disconnectedAt > 0) record.interruptedAt = this.opts.scheduler.now();
     });
     return record;
   }
@@ -751,6 +1032,10 @@ export class HollowNode {
         }
         record.phase = PodPhase.Running;
         const now = this.opts.scheduler.now();
+        if (record.interruptedAt > 0) {
+          this.opts.sink.observe('podStatusRecoveryMs', now - record.interruptedAt);
+          record.interruptedAt = 0;
+        }
         this.opts.sink.observe('podStatusRoundTripMs', result.latencyMs);
         this.opts.sink.observe('podStartMs', now - record.receivedAt);
         if (!err) {
@@ -887,6 +1172,16 @@ interface PodLike {
     hostNetwork?: boolean;
   };
   status?: { conditions?: Array<{ type?: string; status?: string; lastTransitionTime?: string }> };
+}
+
+/** One string field of each container; anything not shaped like a container list reads as empty. */
+function containerFields(list: unknown, key: 'name' | 'image'): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((c: unknown) => {
+    const value =
+      c !== null && typeof c === 'object' ? (c as Record<string, unknown>)[key] : undefined;
+    return typeof value === 'string' ? value : '';
+  });
 }
 
 function containerId(uid: string, i: number): string {

@@ -5,7 +5,7 @@ import { EDGE_ROLE_LABEL, type NodeProfile } from './profile.js';
  * shared by every node of a profile: only the name, hostname label, addresses and machine ids differ.
  */
 export class NodeTemplate {
-  private readonly labels: Record<string, string>;
+  readonly labels: Readonly<Record<string, string>>;
 
   constructor(readonly profile: NodeProfile) {
     this.labels = {

@@ -162,9 +162,9 @@ function validateStartDelay(d: StartDelay): string[] {
 }
 
 /** Parses `constant:500ms`, `uniform:100ms-2s`, `normal:1s,200ms`, `lognormal:800ms,0.5`. */
-export function parseStartDelay(text: string): StartDelay {
+export function parseStartDelay(text: string, where = `--pod-start-delay "${text}"`): StartDelay {
   const [kind, rest = ''] = text.split(':', 2) as [string, string?];
-  const ms = (v: string | undefined) => parseDurationMs(v ?? '', `--pod-start-delay "${text}"`);
+  const ms = (v: string | undefined) => parseDurationMs(v ?? '', where);
   switch (kind) {
     case 'constant':
       return { kind, ms: ms(rest) };
@@ -182,7 +182,7 @@ export function parseStartDelay(text: string): StartDelay {
     }
     default:
       throw new ConfigError(
-        `--pod-start-delay "${text}": use constant:500ms, uniform:100ms-2s, normal:1s,200ms or lognormal:800ms,0.5`,
+        `${where}: use constant:500ms, uniform:100ms-2s, normal:1s,200ms or lognormal:800ms,0.5`,
       );
   }
 }

@@ -72,6 +72,7 @@ export class EmbeddedCluster {
   private monitor: http.Server | undefined;
   info!: EmbeddedClusterInfo;
   private closed = false;
+  private readonly stoppedHubs = new Set<string>();
 
   constructor(private readonly options: EmbeddedClusterOptions) {
     this.store = new MemoryObjectStore();
@@ -208,8 +209,23 @@ export class EmbeddedCluster {
   async stopHub(index: number): Promise<void> {
     const hub = this.hubs[index];
     if (!hub) throw new RangeError(`no hub instance ${index} (there are ${this.hubs.length})`);
+    this.stoppedHubs.add(hub.instanceId);
     this.lb.removeBackend({ host: '127.0.0.1', port: hub.port });
     await hub.close();
+  }
+
+  /** The running hub instances by id, and a way to stop one: what failover measurements need. */
+  cloudcoreControl(): { instances(): string[]; stop(instance: string): Promise<void> } {
+    return {
+      instances: () =>
+        this.hubs.filter((h) => !this.stoppedHubs.has(h.instanceId)).map((h) => h.instanceId),
+      stop: async (instance) => {
+        const index = this.hubs.findIndex((h) => h.instanceId === instance);
+        if (index < 0 || this.stoppedHubs.has(instance))
+          throw new RangeError(`no running hub instance "${instance}"`);
+        await this.stopHub(index);
+      },
+    };
   }
 
   async close(): Promise<void> {

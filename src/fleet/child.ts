@@ -2,12 +2,21 @@
  * A fleet process started by ProcessFleet: it runs one Fleet and reports snapshots over IPC. Several
  * processes are how a machine holds more nodes than one process's descriptor limit allows.
  */
+import { toErrorPayload } from '../common/errors.js';
+import type { FaultSpec } from '../edge/faults.js';
 import { Fleet, type FleetOptions } from './fleet.js';
+import type { FaultTarget } from './protocol.js';
+
+/** Faults arrive already selected (by index) from the parent, which sees the whole shard. */
+export type ChildFaultMessage =
+  | { type: 'fault'; action: 'apply'; id: string; fault: FaultSpec; targets: FaultTarget[] }
+  | { type: 'fault'; action: 'clear'; id: string };
 
 type ParentMessage =
   | { type: 'start'; options: FleetOptions; toolVersion: string; intervalMs: number }
   | { type: 'stop' }
-  | { type: 'gc' };
+  | { type: 'gc' }
+  | ChildFaultMessage;
 
 let fleet: Fleet | undefined;
 let timer: NodeJS.Timeout | undefined;
@@ -36,6 +45,24 @@ process.on('message', (msg: ParentMessage) => {
         });
         process.exit(5);
       },
+    );
+  } else if (msg.type === 'fault') {
+    const f = fleet;
+    const done = f
+      ? msg.action === 'apply'
+        ? f.applyFault(msg.id, msg.fault, msg.targets)
+        : f.clear(msg.id)
+      : Promise.resolve(0);
+    done.then(
+      (nodes) => send({ type: 'fault-done', id: msg.id, action: msg.action, nodes }),
+      (err: unknown) =>
+        send({
+          type: 'fault-done',
+          id: msg.id,
+          action: msg.action,
+          nodes: 0,
+          error: toErrorPayload(err),
+        }),
     );
   } else if (msg.type === 'gc') {
     const f = fleet;

@@ -21,10 +21,15 @@ import {
 import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
 import type { CloudCoreAddress } from '../edge/hollow-node.js';
 import { resolveNodeProfile, type NodeProfileInput } from '../edge/profile.js';
+import type { FaultInjection, FaultRequest, FaultSpec } from '../edge/faults.js';
 import { CertStore, type CertStrategy } from '../protocol/cert-store.js';
+import { planFault, splitTargets, type FleetLayout } from './faults.js';
 import { nodeName, splitRange, validatePrefix, type ShardSpec } from './naming.js';
 import {
   FLEET_PROTOCOL_VERSION,
+  type FaultCommand,
+  type FaultTarget,
+  type WorkerFaultAck,
   type WorkerResult,
   type WorkerStart,
   type WorkerStats,
@@ -147,6 +152,9 @@ export class Fleet {
   private statsListeners: Array<() => void> = [];
   private startedAt = 0;
   private stopped = false;
+  private ranges: Array<{ start: number; end: number }> = [];
+  private faultSeq = 0;
+  private readonly faultWaiters = new Map<string, (ack: WorkerFaultAck) => void>();
   toolVersion = '0.0.0';
 
   constructor(options: FleetOptions) {
@@ -178,7 +186,12 @@ export class Fleet {
         sharedName: `${r.prefix}-${r.shard.index}`,
       });
       const id = await store.getOrBootstrap(`${r.prefix}-${r.shard.index}`);
-      identity = { caPem: id.caPem, certPem: id.certPem, keyPem: id.keyPem };
+      identity = {
+        caPem: id.caPem,
+        certPem: id.certPem,
+        keyPem: id.keyPem,
+        renewAt: store.renewAt(id),
+      };
     }
     const { filename, execArgv } = workerFile();
     this.pool = new Piscina({
@@ -200,6 +213,7 @@ export class Fleet {
       start: x.start + offset,
       end: x.end + offset,
     }));
+    this.ranges = ranges;
     ranges.forEach((range, workerId) => {
       const channel = new MessageChannel();
       const start: WorkerStart = {
@@ -213,7 +227,8 @@ export class Fleet {
         certStrategy: r.certStrategy,
         identity,
         certServerUrl: opts.certServerUrl,
-        token: r.certStrategy === 'per-node' ? opts.token : undefined,
+        // Workers bootstrap per-node identities, and renew any identity that expires mid-run.
+        token: opts.token,
         certDir: opts.certDir,
         tlsServerName: opts.tlsServerName,
         insecureSkipVerify: opts.insecureSkipVerify === true,
@@ -249,6 +264,10 @@ export class Fleet {
       const notice = { workerId: msg.workerId, node: msg.node, error: msg.error };
       this.notices.push(notice);
       for (const l of this.listeners) l(notice);
+      return;
+    }
+    if (msg.type === 'faultAck') {
+      this.faultWaiters.get(`${msg.workerId}/${msg.action}/${msg.id}`)?.(msg);
       return;
     }
     const state = this.workers.get(msg.workerId);
@@ -382,6 +401,79 @@ export class Fleet {
         'no errors were reported: CloudCore may be slow to answer registrations (raise --wait-timeout) or the connect rate is too low',
       );
     return lines.join('\n');
+  }
+
+  /** Which node indices this fleet runs, for fault selection. */
+  layout(): FleetLayout {
+    const offset = this.options.indexOffset ?? 0;
+    return {
+      naming: { prefix: this.resolved.prefix, shard: this.resolved.shard },
+      start: offset,
+      end: offset + this.options.nodes,
+      shardNodes: this.options.shardNodes ?? this.options.nodes,
+      profile: this.options.profile ?? {},
+    };
+  }
+
+  /**
+   * Applies a fault to the nodes the request selects (deterministic for its seed) and resolves once
+   * every worker has it, with the id for `clear` and the selected names.
+   */
+  async inject(request: FaultRequest): Promise<FaultInjection> {
+    const plan = planFault(this.layout(), request);
+    const id = `fault-${process.pid}-${++this.faultSeq}`;
+    await this.applyFault(id, request.fault, plan.targets);
+    return { id, nodes: plan.nodes };
+  }
+
+  /** Applies a fault to nodes given by index (ProcessFleet selects across processes); returns nodes reached. */
+  async applyFault(id: string, fault: FaultSpec, targets: readonly FaultTarget[]): Promise<number> {
+    const byWorker = splitTargets(targets, this.ranges);
+    return this.command((workerId) => ({
+      type: 'fault',
+      version: FLEET_PROTOCOL_VERSION,
+      action: 'apply',
+      id,
+      fault,
+      targets: byWorker[workerId] ?? [],
+    }));
+  }
+
+  /** Ends a fault on every node it reached (links heal, flaps stop); returns nodes reached. */
+  clear(id: string): Promise<number> {
+    return this.command(() => ({
+      type: 'fault',
+      version: FLEET_PROTOCOL_VERSION,
+      action: 'clear',
+      id,
+    }));
+  }
+
+  private async command(build: (workerId: number) => FaultCommand): Promise<number> {
+    if (this.stopped)
+      throw new FleetError('HF_FLEET_STOPPED', 'the fleet is stopped: no faults can be injected');
+    const answers = [...this.workers].map(([workerId, w]) => {
+      const msg = build(workerId);
+      const key = `${workerId}/${msg.action}/${msg.id}`;
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.faultWaiters.delete(key);
+          reject(
+            new FleetError(
+              'HF_FAULT_TIMEOUT',
+              `worker ${workerId} did not confirm fault ${msg.id} (${msg.action}) within 10 s: it may be overloaded or stopped`,
+            ),
+          );
+        }, 10_000);
+        this.faultWaiters.set(key, (ack) => {
+          clearTimeout(timer);
+          this.faultWaiters.delete(key);
+          resolve(ack.nodes);
+        });
+        w.port.postMessage(msg);
+      });
+    });
+    return (await Promise.all(answers)).reduce((a, b) => a + b, 0);
   }
 
   /** Names of nodes owned by this fleet (for diagnostics). */

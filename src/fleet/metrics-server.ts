@@ -5,7 +5,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
+import { HollowfleetError, toErrorPayload } from '../common/errors.js';
 import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
+import {
+  parseFault,
+  parseSelector,
+  type FaultInjection,
+  type FaultRequest,
+} from '../edge/faults.js';
 import type { HistogramSummary } from '../common/histogram.js';
 import type { FleetNotice, FleetSnapshot } from './fleet.js';
 
@@ -24,6 +31,94 @@ export interface FleetHandle {
   waitReady(fraction: number, timeoutMs: number): Promise<void>;
   flush(): Promise<void>;
   stop(): Promise<void>;
+  /** Fault injection (Fleet and ProcessFleet); exposed over HTTP only when the server allows it. */
+  inject?(request: FaultRequest): Promise<FaultInjection>;
+  clear?(id: string): Promise<number>;
+}
+
+export interface FleetServerOptions {
+  /**
+   * Serve `POST /faults` and `DELETE /faults/<id>` so a driver can inject faults into remote shards.
+   * Off by default: anyone who reaches the port could disconnect the fleet.
+   */
+  faults?: boolean;
+}
+
+const MAX_FAULT_BODY = 64 * 1024;
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_FAULT_BODY) {
+        reject(
+          new HollowfleetError('HF_CONFIG', `fault request body over ${MAX_FAULT_BODY} bytes`),
+        );
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+      } catch {
+        reject(
+          new HollowfleetError(
+            'HF_CONFIG',
+            'fault request body is not JSON: send {"fault": {"kind": "disconnect", ...}, "select": {"fraction": 0.5, "seed": 1}}',
+          ),
+        );
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function faultRequestFrom(body: unknown): FaultRequest {
+  const obj = (body ?? {}) as { fault?: unknown; select?: unknown };
+  if (typeof obj.fault !== 'object' || obj.fault === null)
+    throw new HollowfleetError(
+      'HF_CONFIG',
+      'fault request needs a "fault" object, e.g. {"kind": "disconnect", "reconnectDelay": "uniform:1s-5s"}',
+    );
+  return {
+    fault: parseFault(obj.fault as Record<string, unknown>, 'fault'),
+    select: parseSelector((obj.select ?? {}) as Record<string, unknown>, 'select'),
+  };
+}
+
+/** POST /faults → 201 {id, nodes}; DELETE /faults/<id> → 200 {id, nodes}. */
+function serveFaults(
+  fleet: FleetHandle,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  path: string,
+): void {
+  const json = (status: number, body: unknown) =>
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  const fail = (err: unknown) => {
+    const e = toErrorPayload(err);
+    json(e.code === 'HF_CONFIG' ? 400 : 500, { error: e });
+  };
+  if (!fleet.inject || !fleet.clear) {
+    json(501, {
+      error: { code: 'HF_FAULTS_UNSUPPORTED', message: 'this fleet cannot inject faults' },
+    });
+    return;
+  }
+  if (req.method === 'POST' && path === '/faults') {
+    readJson(req)
+      .then((body) => fleet.inject!(faultRequestFrom(body)))
+      .then((injection) => json(201, injection), fail);
+    return;
+  }
+  const id = path.startsWith('/faults/') ? decodeURIComponent(path.slice('/faults/'.length)) : '';
+  if (req.method === 'DELETE' && id) {
+    fleet.clear(id).then((nodes) => json(200, { id, nodes }), fail);
+    return;
+  }
+  res.writeHead(405, { Allow: 'POST /faults, DELETE /faults/<id>' }).end('method not allowed');
 }
 
 const GAUGES: EdgeGauge[] = ['connected', 'registered', 'ready', 'podsTracked', 'podsRunning'];
@@ -41,6 +136,17 @@ const COUNTERS: EdgeCounter[] = [
   'requestTimeouts',
   'protocolErrors',
   'readyRepairs',
+  'faultsApplied',
+  'faultDisconnects',
+  'faultDroppedUp',
+  'faultDroppedDown',
+  'faultDelayedUp',
+  'faultDelayedDown',
+  'faultAcksLost',
+  'halfOpenClosedByCloud',
+  'duplicatePushes',
+  'certRenewals',
+  'certRenewalFailures',
 ];
 const METRICS: EdgeMetric[] = [
   'connectMs',
@@ -52,6 +158,10 @@ const METRICS: EdgeMetric[] = [
   'podStatusRoundTripMs',
   'ackLatencyMs',
   'requestMs',
+  'faultRecoveryMs',
+  'podStatusRecoveryMs',
+  'faultDelayMs',
+  'certRenewalMs',
 ];
 
 function snake(name: string): string {
@@ -161,11 +271,20 @@ export async function startFleetServer(
   labels: { shard: number; prefix: string },
   port: number,
   host = '127.0.0.1',
+  options: FleetServerOptions = {},
 ): Promise<FleetServer> {
   const registry = fleetRegistry(fleet, labels);
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/faults' || path.startsWith('/faults/')) {
+      if (!options.faults)
+        return void res
+          .writeHead(403)
+          .end(
+            'fault injection over HTTP is off for this fleet (enable it where the fleet is started)',
+          );
+      serveFaults(fleet, req, res, path);
+    } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
         (err: Error) => res.writeHead(500).end(err.message),

@@ -3,6 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, HollowfleetError } from '../common/errors.js';
 import { createHistogram, summarize, type HistogramSummary } from '../common/histogram.js';
 import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
+import type { FaultInjection, FaultRequest } from '../edge/faults.js';
+import type { ErrorPayload } from '../common/errors.js';
+import type { ChildFaultMessage } from './child.js';
+import { planFault, splitTargets } from './faults.js';
 import {
   ReadinessTimeoutError,
   validateFleetOptions,
@@ -15,6 +19,8 @@ import { splitRange } from './naming.js';
 
 interface Child {
   gcDone?: () => void;
+  faultDone: Map<string, (nodes: number, error?: ErrorPayload) => void>;
+  range: { start: number; end: number };
   process: ChildProcess;
   snapshot: FleetSnapshot | undefined;
   exited: Promise<void>;
@@ -30,6 +36,7 @@ export class ProcessFleet {
   private merged: MergedSnapshot | undefined;
   private readonly noticeListeners: Array<(notice: FleetNotice) => void> = [];
   private startedAt = 0;
+  private faultSeq = 0;
 
   constructor(
     readonly options: FleetOptions,
@@ -60,6 +67,11 @@ export class ProcessFleet {
     for (const range of ranges) {
       const child = fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const entry: Child = {
+        faultDone: new Map(),
+        range: {
+          start: (this.options.indexOffset ?? 0) + range.start,
+          end: (this.options.indexOffset ?? 0) + range.end,
+        },
         process: child,
         snapshot: undefined,
         exited: new Promise((r) => child.once('exit', () => r())),
@@ -74,8 +86,13 @@ export class ProcessFleet {
               snapshot?: FleetSnapshot;
               notice?: FleetNotice;
               error?: { code: string; message: string };
+              id?: string;
+              action?: string;
+              nodes?: number;
             }) => {
               if (msg.type === 'started') resolve();
+              else if (msg.type === 'fault-done')
+                entry.faultDone.get(`${msg.action}/${msg.id}`)?.(msg.nodes ?? 0, msg.error);
               else if (msg.type === 'gc-done') entry.gcDone?.();
               else if (msg.type === 'failed')
                 reject(new HollowfleetError(msg.error!.code, msg.error!.message));
@@ -232,6 +249,69 @@ export class ProcessFleet {
           }),
       ),
     );
+  }
+
+  /** As Fleet.inject, selecting across every process of the shard with one seed. */
+  async inject(request: FaultRequest): Promise<FaultInjection> {
+    const offset = this.options.indexOffset ?? 0;
+    const plan = planFault(
+      {
+        naming: {
+          prefix: this.options.prefix ?? 'hollow',
+          shard: this.options.shard ?? { index: 0, count: 1 },
+        },
+        start: offset,
+        end: offset + this.options.nodes,
+        shardNodes: this.options.shardNodes ?? this.options.nodes,
+        profile: this.options.profile ?? {},
+      },
+      request,
+    );
+    const id = `fault-${process.pid}-p${++this.faultSeq}`;
+    const byChild = splitTargets(
+      plan.targets,
+      this.children.map((c) => c.range),
+    );
+    await this.command((i) => ({
+      type: 'fault',
+      action: 'apply',
+      id,
+      fault: request.fault,
+      targets: byChild[i] ?? [],
+    }));
+    return { id, nodes: plan.nodes };
+  }
+
+  /** Ends a fault in every process; returns the nodes it had reached. */
+  clear(id: string): Promise<number> {
+    return this.command(() => ({ type: 'fault', action: 'clear', id }));
+  }
+
+  private async command(build: (child: number) => ChildFaultMessage): Promise<number> {
+    const answers = this.children.map(
+      (c, i) =>
+        new Promise<number>((resolve, reject) => {
+          const msg = build(i);
+          const key = `${msg.action}/${msg.id}`;
+          const timer = setTimeout(() => {
+            c.faultDone.delete(key);
+            reject(
+              new HollowfleetError(
+                'HF_FAULT_TIMEOUT',
+                `fleet process ${i} did not confirm fault ${msg.id} (${msg.action}) within 15 s`,
+              ),
+            );
+          }, 15_000);
+          c.faultDone.set(key, (nodes, error) => {
+            clearTimeout(timer);
+            c.faultDone.delete(key);
+            if (error) reject(new HollowfleetError(error.code, error.message));
+            else resolve(nodes);
+          });
+          c.process.send(msg);
+        }),
+    );
+    return (await Promise.all(answers)).reduce((a, b) => a + b, 0);
   }
 
   childPids(): number[] {

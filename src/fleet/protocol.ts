@@ -7,17 +7,21 @@ import type { MessagePort } from 'node:worker_threads';
 import type { EncodedHistogram } from '../common/histogram.js';
 import type { ErrorPayload } from '../common/errors.js';
 import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
+import type { FaultSpec } from '../edge/faults.js';
 import type { NodeProfileInput } from '../edge/profile.js';
 import type { CloudCoreAddress } from '../edge/hollow-node.js';
 import type { CertStrategy } from '../protocol/cert-store.js';
 import type { NamingOptions } from './naming.js';
 
-export const FLEET_PROTOCOL_VERSION = 1;
+/** 2: fault injection messages (`fault`, `faultAck`). */
+export const FLEET_PROTOCOL_VERSION = 2;
 
 export interface WorkerIdentity {
   caPem: string;
   certPem: string;
   keyPem: string;
+  /** When the shared certificate is due for renewal (ms since the epoch). */
+  renewAt?: number;
 }
 
 /** Everything a worker needs; sent once as the task's data. */
@@ -51,7 +55,36 @@ export type MainToWorker =
   | { type: 'stop'; version: number }
   | { type: 'flush'; version: number }
   /** Collect garbage (when the process runs with --expose-gc), then report: benchmarks measure RSS after it. */
-  | { type: 'gc'; version: number };
+  | { type: 'gc'; version: number }
+  | FaultCommand;
+
+/** A node of a worker that a fault hits, by its index in the shard, and when (spread window). */
+export interface FaultTarget {
+  index: number;
+  offsetMs: number;
+}
+
+/** Apply a fault to some of the worker's nodes, or clear it from every node it reached. */
+export type FaultCommand =
+  | {
+      type: 'fault';
+      version: number;
+      action: 'apply';
+      id: string;
+      fault: FaultSpec;
+      targets: FaultTarget[];
+    }
+  | { type: 'fault'; version: number; action: 'clear'; id: string };
+
+/** The worker's answer to a FaultCommand: how many of its nodes the command reached. */
+export interface WorkerFaultAck {
+  type: 'faultAck';
+  version: number;
+  workerId: number;
+  id: string;
+  action: 'apply' | 'clear';
+  nodes: number;
+}
 
 export interface WorkerStats {
   type: 'stats';
@@ -79,7 +112,7 @@ export interface WorkerNotice {
   error: ErrorPayload;
 }
 
-export type WorkerToMain = WorkerStats | WorkerNotice;
+export type WorkerToMain = WorkerStats | WorkerNotice | WorkerFaultAck;
 
 export interface WorkerResult {
   workerId: number;

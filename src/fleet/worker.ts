@@ -5,15 +5,18 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SecureContext } from 'node:tls';
 import { toErrorPayload } from '../common/errors.js';
+import type { CredentialSource } from '../edge/faults.js';
 import { HollowNode, type ConnectGate } from '../edge/hollow-node.js';
 import { NodeTemplate } from '../edge/node-template.js';
 import { resolveNodeProfile } from '../edge/profile.js';
 import { TimerWheel } from '../edge/timer-wheel.js';
 import { CertStore } from '../protocol/cert-store.js';
+import type { TimerHandle } from '../protocol/scheduler.js';
 import { createClientContext } from '../protocol/tls.js';
 import { nodeName } from './naming.js';
 import {
   FLEET_PROTOCOL_VERSION,
+  type FaultCommand,
   type MainToWorker,
   type WorkerResult,
   type WorkerStart,
@@ -51,31 +54,53 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
 
+  // With a token the worker can bootstrap: per-node identities, and renewals on expiry.
   const certStore =
-    start.certStrategy === 'per-node' && start.certServerUrl && start.token
+    start.certServerUrl && start.token
       ? new CertStore({
           certServerUrl: start.certServerUrl,
           token: start.token,
-          strategy: 'per-node',
+          strategy: start.certStrategy,
           dir: start.certDir,
           tlsServerName: start.tlsServerName,
           insecureSkipVerify: start.insecureSkipVerify,
+          sharedName: `${start.naming.prefix}-${start.naming.shard.index}`,
         })
       : undefined;
+  const tlsFor = (context: SecureContext) => ({
+    secureContext: context,
+    servername: start.tlsServerName,
+    insecureSkipVerify: start.insecureSkipVerify,
+  });
+  const credentialsFor = (name: string, renewAt?: number): CredentialSource | undefined =>
+    certStore && {
+      renewAt,
+      async renew() {
+        const identity = await certStore.renew(name);
+        return {
+          tls: tlsFor(createClientContext(identity)),
+          renewAt: certStore.renewAt(identity),
+        };
+      },
+    };
   // One SecureContext per worker for the shared identity, built once (wslimit.md).
   const sharedContext: SecureContext | undefined = start.identity
     ? createClientContext(start.identity)
     : undefined;
 
   const nodes: HollowNode[] = [];
+  const byIndex = new Map<number, HollowNode>();
   const sessions = new Map<string, Buffer>();
   let stopping = false;
   const launch = async (index: number) => {
     const name = nodeName(start.naming, index, start.shardNodes);
     let context = sharedContext;
+    let renewAt = start.identity?.renewAt;
     if (!context && certStore) {
       try {
-        context = createClientContext(await certStore.getOrBootstrap(name));
+        const identity = await certStore.getOrBootstrap(name);
+        context = createClientContext(identity);
+        renewAt = certStore.renewAt(identity);
       } catch (err) {
         const e = toErrorPayload(err);
         sink.error(name, e.code, e.message);
@@ -87,11 +112,8 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
       name,
       index: start.globalOffset + index,
       targets: start.targets,
-      tls: {
-        secureContext: context,
-        servername: start.tlsServerName,
-        insecureSkipVerify: start.insecureSkipVerify,
-      },
+      tls: tlsFor(context),
+      credentials: credentialsFor(name, renewAt),
       template,
       scheduler: wheel,
       sink,
@@ -100,7 +122,46 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
       seed: start.seed ^ index,
     });
     nodes.push(node);
+    byIndex.set(index, node);
     node.start();
+  };
+
+  // Faults by id: the nodes each one reached, and applications still waiting in its spread window.
+  const faults = new Map<string, { nodes: Set<HollowNode>; pending: TimerHandle[] }>();
+  const onFault = (msg: FaultCommand) => {
+    let reached = 0;
+    if (msg.action === 'apply') {
+      const entry = faults.get(msg.id) ?? { nodes: new Set<HollowNode>(), pending: [] };
+      for (const target of msg.targets) {
+        const node = byIndex.get(target.index);
+        if (!node) continue;
+        reached++;
+        entry.nodes.add(node);
+        if (target.offsetMs <= 0) node.applyFault(msg.id, msg.fault);
+        else
+          entry.pending.push(
+            wheel.schedule(target.offsetMs, () => node.applyFault(msg.id, msg.fault)),
+          );
+      }
+      // One-shot faults need no memory once applied; lasting ones stay until cleared.
+      const lasting =
+        msg.fault.kind === 'degrade' || msg.fault.kind === 'halfOpen' || msg.fault.kind === 'flap';
+      if (lasting || entry.pending.length > 0) faults.set(msg.id, entry);
+    } else {
+      const entry = faults.get(msg.id);
+      faults.delete(msg.id);
+      for (const t of entry?.pending ?? []) t.cancel();
+      for (const node of entry?.nodes ?? []) node.clearFault(msg.id);
+      reached = entry?.nodes.size ?? 0;
+    }
+    post({
+      type: 'faultAck',
+      version: FLEET_PROTOCOL_VERSION,
+      workerId: start.workerId,
+      id: msg.id,
+      action: msg.action,
+      nodes: reached,
+    });
   };
   for (let i = start.range.start; i < start.range.end; i++) void launch(i);
 
@@ -127,6 +188,7 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
       if (msg.type === 'gc') (globalThis as { gc?: () => void }).gc?.();
       if (msg.type === 'flush' || msg.type === 'gc') report(false);
       if (msg.type === 'stop') resolve();
+      if (msg.type === 'fault' && msg.version === FLEET_PROTOCOL_VERSION) onFault(msg);
     });
     port.on('close', () => resolve());
   });

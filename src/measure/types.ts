@@ -5,6 +5,7 @@
  * and, when a measurement could not be taken, says so as `skipped` with the reason — never `pass`.
  */
 import type { EncodedHistogram } from '../common/histogram.js';
+import type { FaultInjection, FaultRequest } from '../edge/faults.js';
 import type { KubeApi } from '../kube/api.js';
 
 export type MeasurementParams = Readonly<Record<string, unknown>>;
@@ -29,6 +30,20 @@ export interface ClientLatencySource {
   histograms(): ReadonlyMap<string, EncodedHistogram>;
 }
 
+/** Injects connection-level faults into the fleet; Fleet and ProcessFleet implement it. */
+export interface FleetControl {
+  /** Applies a fault to the selected nodes; resolves once every worker has it. */
+  inject(request: FaultRequest): Promise<FaultInjection>;
+  /** Ends a fault early (links heal, flaps stop); resolves with the nodes it had reached. */
+  clear(id: string): Promise<number>;
+}
+
+/** CloudCore instances the harness may stop, for failover measurements. */
+export interface CloudCoreControl {
+  instances(): string[];
+  stop(instance: string): Promise<void>;
+}
+
 export interface MeasurementContext {
   kube: KubeApi;
   /**
@@ -37,6 +52,10 @@ export interface MeasurementContext {
    */
   apiserverMetricsUrls: readonly string[];
   fleet?: FleetSource;
+  /** Fault injection into the fleet; fault measurements are `skipped` without it. */
+  fleetControl?: FleetControl;
+  /** Stops CloudCore instances (embedded: a hub); without it, failover deletes the pod via `kube`. */
+  cloudcore?: CloudCoreControl;
   clientLatency?: ClientLatencySource;
   /** Run directory for raw dumps (per-pod timings, MetricsForE2E); written by the measurement. */
   runDir: string;
@@ -73,7 +92,10 @@ export type MeasurementData =
   | {
       kind: 'podStartup';
       /** Transition → percentiles in ms (nearest rank) and sample count. */
-      transitions: Record<string, { Perc50: number; Perc90: number; Perc99: number; samples: number }>;
+      transitions: Record<
+        string,
+        { Perc50: number; Perc90: number; Perc99: number; samples: number }
+      >;
       /** Transition → HDR histogram of all samples, for distribution charts and shard merges. */
       histograms?: Record<string, EncodedHistogram>;
     }
@@ -112,7 +134,34 @@ export type MeasurementData =
       kind: 'gate';
       objects: number;
       done: number;
-      failedPods: Array<{ namespace: string; controlledBy: string; name: string; host: string; status: string }>;
+      failedPods: Array<{
+        namespace: string;
+        controlledBy: string;
+        name: string;
+        host: string;
+        status: string;
+      }>;
+    }
+  | {
+      kind: 'fault';
+      /** The fault as injected (FaultSpec JSON), or `cloudcoreFailover`. */
+      fault: unknown;
+      /** What was injected when, relative to the first injection (ms). */
+      injections: Array<{ id: string; atMs: number; nodes: number }>;
+      /** Distinct nodes hit by the fault (instances stopped, for a failover). */
+      affected: number;
+      /** Fleet levels sampled around the fault; tMs relative to the first injection (negative: before). */
+      timeline: Array<{ tMs: number; connected: number; ready: number; podsRunning: number }>;
+      /** First injection → every level back to its baseline; null when it never came back in time. */
+      recoveredAfterMs: number | null;
+      /** Edge metric → summary of what was recorded during the measurement (ms). */
+      recovery: Record<
+        string,
+        { count: number; p50: number; p90: number; p99: number; max: number }
+      >;
+      histograms: Record<string, EncodedHistogram>;
+      /** Counter deltas over the measurement: disconnects, messages lost, delayed, duplicated… */
+      counters: Record<string, number>;
     }
   | { kind: 'none' };
 

@@ -24,6 +24,9 @@ export interface CertStoreOptions extends HttpsTarget {
 
 const SHARED_KEY = '_shared';
 
+/** Renew within the last tenth of a year-long certificate, as EdgeCore rotates at 70–90 %. */
+export const RENEW_BEFORE_MS = 36.5 * 86_400_000;
+
 export function defaultCertDir(): string {
   return path.join(os.homedir(), '.cache', 'hollowfleet', 'certs');
 }
@@ -47,10 +50,27 @@ export class CertStore {
 
   /** The identity for a node (or the shared one), bootstrapping only when nothing usable is cached. */
   getOrBootstrap(nodeName: string): Promise<Identity> {
+    return this.obtain(nodeName, false);
+  }
+
+  /**
+   * Bootstraps again whatever is cached (the certificate expired or was revoked mid-run); an expired
+   * join token fails here with HF_TOKEN_EXPIRED and the cached identity stays in use.
+   */
+  renew(nodeName: string): Promise<Identity> {
+    return this.obtain(nodeName, true);
+  }
+
+  /** When an identity should be renewed (ms since the epoch). */
+  renewAt(identity: Identity): number {
+    return identity.notAfter.getTime() - RENEW_BEFORE_MS;
+  }
+
+  private obtain(nodeName: string, force: boolean): Promise<Identity> {
     const key = this.options.strategy === 'shared' ? SHARED_KEY : nodeName;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const promise = this.load(key).then(async (cached) => {
+    const promise = (force ? Promise.resolve(undefined) : this.load(key)).then(async (cached) => {
       if (cached) return cached;
       const csrName = key === SHARED_KEY ? (this.options.sharedName ?? nodeName) : nodeName;
       this.bootstraps++;
@@ -90,8 +110,7 @@ export class CertStore {
       if (caHashOf(caDer) !== this.caHash) return undefined;
       const cert = certificateInfo(certPem);
       const lifetimeLeft = cert.notAfter.getTime() - this.now();
-      // Renew within the last tenth of a year-long certificate, as EdgeCore rotates at 70–90 %.
-      if (lifetimeLeft < 36.5 * 86_400_000) return undefined;
+      if (lifetimeLeft < RENEW_BEFORE_MS) return undefined;
       return { caPem, caDer, certPem, keyPem, caHash: this.caHash, notAfter: cert.notAfter };
     } catch {
       return undefined;

@@ -149,6 +149,7 @@ export async function fleetHandler(args: ParsedArgs, out: Output): Promise<numbe
           labels,
           Number(args['metrics-port']),
           String(args['metrics-host']),
+          { faults: args['fault-api'] === true },
         )
       : undefined;
   if (server && !args.json)
@@ -231,6 +232,18 @@ function summaryTable(fleet: FleetHandle): string {
   ] as const;
   rows.push(`fleet summary (${fleet.options.nodes} nodes, ${formatDuration(fleet.elapsedMs)})`);
   rows.push(`  ${counters.map((c) => `${c} ${fleet.counter(c)}`).join('  ')}`);
+  if (fleet.counter('faultsApplied') > 0) {
+    const faultCounters = [
+      'faultsApplied',
+      'faultDisconnects',
+      'faultDroppedUp',
+      'faultDroppedDown',
+      'faultAcksLost',
+      'duplicatePushes',
+      'certRenewals',
+    ] as const;
+    rows.push(`  ${faultCounters.map((c) => `${c} ${fleet.counter(c)}`).join('  ')}`);
+  }
   rows.push('  latency (ms)                 count      p50      p90      p99      max');
   for (const m of [
     'connectMs',
@@ -240,6 +253,9 @@ function summaryTable(fleet: FleetHandle): string {
     'podStartMs',
     'podStatusRoundTripMs',
     'ackLatencyMs',
+    'faultRecoveryMs',
+    'podStatusRecoveryMs',
+    'certRenewalMs',
   ] as const) {
     const s = fleet.histogram(m);
     if (s.count === 0) continue;

@@ -169,6 +169,12 @@ export const fleetCommand: CommandSpec = {
       default: '127.0.0.1',
       describe: 'address for the metrics endpoint (0.0.0.0 in a pod)',
     },
+    'fault-api': {
+      type: 'boolean',
+      default: false,
+      describe:
+        'also serve POST /faults and DELETE /faults/<id> on the metrics port, for drivers that inject faults into remote shards',
+    },
     json: {
       type: 'boolean',
       default: false,
