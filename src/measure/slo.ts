@@ -31,6 +31,10 @@ export const EDGE_SLI_METRICS = [
   'podStatusRoundTripMs',
   'ackLatencyMs',
   'requestMs',
+  'faultRecoveryMs',
+  'podStatusRecoveryMs',
+  'faultDelayMs',
+  'certRenewalMs',
 ] as const satisfies readonly EdgeMetric[];
 // Fails to compile when src/edge/events.ts gains a metric that this table does not list.
 const EDGE_SLI_METRICS_COMPLETE: [Exclude<EdgeMetric, (typeof EDGE_SLI_METRICS)[number]>] extends [
