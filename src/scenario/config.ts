@@ -456,8 +456,7 @@ function decodeNamespace(
       deleteStaleNamespaces:
         d.bool(f.get('deleteStaleNamespaces'), `${path}.deleteStaleNamespaces`) ?? false,
       deleteAutomanagedNamespaces:
-        d.bool(f.get('deleteAutomanagedNamespaces'), `${path}.deleteAutomanagedNamespaces`) ??
-        true,
+        d.bool(f.get('deleteAutomanagedNamespaces'), `${path}.deleteAutomanagedNamespaces`) ?? true,
       enableExistingNamespaces:
         d.bool(f.get('enableExistingNamespaces'), `${path}.enableExistingNamespaces`) ?? false,
       deleteNamespaceTimeoutMs:
@@ -498,8 +497,7 @@ function decodeTuningSet(value: unknown, path: string, d: Decoder): TuningSetDec
   s = sub('randomizedTimeLimitedLoad', ['timeLimit']);
   if (s)
     decl.randomizedTimeLimitedLoad = {
-      timeLimitMs:
-        d.duration(s.get('timeLimit'), p('randomizedTimeLimitedLoad', 'timeLimit')) ?? 0,
+      timeLimitMs: d.duration(s.get('timeLimit'), p('randomizedTimeLimitedLoad', 'timeLimit')) ?? 0,
     };
   s = sub('parallelismLimitedLoad', ['parallelismLimit']);
   if (s)

@@ -57,7 +57,10 @@ export class AutomanagedNamespaces {
   }
 
   private async existing(): Promise<Set<string>> {
-    const list = await this.kube.request<NamespaceList>({ method: 'GET', path: '/api/v1/namespaces' });
+    const list = await this.kube.request<NamespaceList>({
+      method: 'GET',
+      path: '/api/v1/namespaces',
+    });
     return new Set((list.items ?? []).map((n) => n.metadata?.name ?? ''));
   }
 

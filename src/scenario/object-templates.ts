@@ -30,7 +30,9 @@ export function parseObjects(text: string, where: string): KubeObject[] {
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0)
-      throw new ConfigError(`${where}: rendered object is not valid YAML: ${doc.errors[0]!.message}`);
+      throw new ConfigError(
+        `${where}: rendered object is not valid YAML: ${doc.errors[0]!.message}`,
+      );
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     if (!isPlainObject(value))

@@ -108,8 +108,7 @@ export class ObjectClient {
         .then(
           (list) => {
             const byKind = new Map<string, DiscoveredResource>();
-            for (const r of list.resources ?? [])
-              if (!r.name.includes('/')) byKind.set(r.kind, r);
+            for (const r of list.resources ?? []) if (!r.name.includes('/')) byKind.set(r.kind, r);
             return byKind;
           },
           (err: unknown) => {
@@ -129,7 +128,14 @@ export class ObjectClient {
     const { group, version } = splitApiVersion(apiVersion);
     const found = (await this.discover(apiVersion)).get(kind);
     if (found)
-      return { group, version, kind, plural: found.name, namespaced: found.namespaced, guessed: false };
+      return {
+        group,
+        version,
+        kind,
+        plural: found.name,
+        namespaced: found.namespaced,
+        guessed: false,
+      };
     return { group, version, kind, plural: pluralOfKind(kind), namespaced: true, guessed: true };
   }
 
@@ -172,7 +178,10 @@ export class ObjectClient {
 
   async get(ref: ObjectRef): Promise<KubeObject> {
     try {
-      return await this.kube.request<KubeObject>({ method: 'GET', path: await this.objectPath(ref) });
+      return await this.kube.request<KubeObject>({
+        method: 'GET',
+        path: await this.objectPath(ref),
+      });
     } catch (err) {
       throw new ObjectOperationError('get', describeRef(ref), err);
     }

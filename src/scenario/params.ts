@@ -160,6 +160,9 @@ export function buildMapping(options: MappingOptions): TemplateMapping {
 }
 
 /** A module's or an object's own values copied over the mapping: the overlay wins. */
-export function overlayMapping(base: TemplateMapping, ...overlays: TemplateMapping[]): TemplateMapping {
+export function overlayMapping(
+  base: TemplateMapping,
+  ...overlays: TemplateMapping[]
+): TemplateMapping {
   return Object.assign({}, base, ...overlays) as TemplateMapping;
 }

@@ -60,8 +60,11 @@ export interface PhaseResult {
   errors: PhaseObjectError[];
 }
 
+/** The object operations a phase needs (ObjectClient, or a recorder for dry runs). */
+export type PhaseObjectApi = Pick<ObjectClient, 'create' | 'patch' | 'delete' | 'list'>;
+
 export interface PhaseContext {
-  objects: ObjectClient;
+  objects: PhaseObjectApi;
   tuningSets: TuningSetRegistry;
   state: ObjectState;
   templates: ObjectTemplates;
@@ -262,7 +265,7 @@ export async function executePhase(phase: Phase, ctx: PhaseContext): Promise<Pha
 }
 
 export interface PhaseRunnerOptions {
-  objects: ObjectClient;
+  objects: PhaseObjectApi;
   tuningSets: TuningSetRegistry;
   mapping: TemplateMapping;
   namespacePrefix: string;

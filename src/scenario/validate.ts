@@ -96,8 +96,7 @@ export function validateScenario(
   options: ValidateOptions,
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const add = (code: string, p: string, message: string) =>
-    issues.push({ code, path: p, message });
+  const add = (code: string, p: string, message: string) => issues.push({ code, path: p, message });
 
   if (config.namespace.number <= 0)
     add(C.namespaceNumber, 'namespace.number', `must be positive, got ${config.namespace.number}`);
@@ -110,7 +109,8 @@ export function validateScenario(
     if (ts.name) declared.push(ts.name);
   });
 
-  if (steps.length === 0) add(C.stepsEmpty, 'steps', 'cannot be empty; add at least one step');
+  if (config.steps.length === 0)
+    add(C.stepsEmpty, 'steps', 'cannot be empty; add at least one step');
   for (const located of steps) validateStep(located, declared, options, add);
   return issues;
 }
@@ -118,7 +118,8 @@ export function validateScenario(
 type Add = (code: string, path: string, message: string) => void;
 
 function validateTuningSet(ts: TuningSetDecl, p: string, add: Add): void {
-  if (!ts.name) add(C.tuningSetName, `${p}.name`, 'is required: phases refer to tuning sets by name');
+  if (!ts.name)
+    add(C.tuningSetName, `${p}.name`, 'is required: phases refer to tuning sets by name');
   const kinds = TUNING_SET_KINDS.filter((k) => ts[k] !== undefined);
   if (kinds.length !== 1)
     add(
@@ -230,8 +231,7 @@ function validatePhase(
     const op = `${p}.objectBundle[${i}]`;
     for (const problem of dns1123SubdomainProblems(o.basename))
       add(C.basenameDns1123, `${op}.basename`, `${JSON.stringify(o.basename)}: ${problem}`);
-    if (!o.objectTemplatePath)
-      add(C.templateMissing, `${op}.objectTemplatePath`, 'is required');
+    if (!o.objectTemplatePath) add(C.templateMissing, `${op}.objectTemplatePath`, 'is required');
     else {
       const file = resolveScenarioPath(
         o.objectTemplatePath,
