@@ -267,7 +267,7 @@ export function loadScenario(file: string, options: LoadScenarioOptions): Loaded
   });
 
   const tuningSets = config.tuningSets.map(resolveTuningSet);
-  const generatedConfig = generateConfigYaml(config, executable, rootDir);
+  const generatedConfig = generateConfigYaml(config, steps, rootDir);
   const loaded: LoadedScenario = {
     file: absolute,
     rootDir,
@@ -302,7 +302,7 @@ export function measurementInstances(
 /** The effective config in CL2's field names, modules flattened, durations as Go durations. */
 function generateConfigYaml(
   config: Config,
-  steps: Array<{ step: StepDecl }>,
+  steps: readonly ScenarioStep[],
   rootDir: string,
 ): string {
   const ns = config.namespace;
@@ -337,10 +337,10 @@ function generateConfigYaml(
       deleteNamespaceTimeout: formatDurationMs(ns.deleteNamespaceTimeoutMs),
     },
     tuningSets,
-    steps: steps.map(({ step }) => {
+    steps: steps.map((step) => {
       const out: Record<string, unknown> = {};
-      if (step.name !== undefined) out['name'] = step.name;
-      if (step.phases)
+      if (step.rawName) out['name'] = step.rawName;
+      if (step.kind === 'phases')
         out['phases'] = step.phases.map((p) => ({
           ...(p.namespaceRange ? { namespaceRange: p.namespaceRange } : {}),
           ...(p.namespaceList ? { namespaceList: p.namespaceList } : {}),
@@ -353,7 +353,7 @@ function generateConfigYaml(
               : o.objectTemplatePath,
           })),
         }));
-      if (step.measurements)
+      else
         out['measurements'] = step.measurements.map((m) => ({
           Method: m.method,
           ...(m.identifier !== undefined ? { Identifier: m.identifier } : {}),

@@ -133,13 +133,19 @@ type Executor = (
   signal: AbortSignal | undefined,
 ) => Promise<TuningSetOutcome>;
 
-/** Start, then sleep `gap(i)` after every start (including the last), as qps/randomized/timeLimited do. */
+/**
+ * Start, then sleep `gap(i)` after every start (including the last), as qps/randomized/timeLimited
+ * do. Sleeps run to the cumulative ideal time, so timer granularity (whole ms) and event-loop lag
+ * never accumulate into drift.
+ */
 function startThenSleep(gap: (i: number, count: number) => number): Executor {
   return async (actions, runtime, signal) => {
     const starter = new Starter();
+    let target = runtime.now();
     for (let i = 0; i < actions.length && !signal?.aborted; i++) {
       starter.start(actions[i]!);
-      await pause(runtime, gap(i, actions.length), signal);
+      target += gap(i, actions.length);
+      await pause(runtime, target - runtime.now(), signal);
     }
     return starter.finish();
   };
@@ -165,9 +171,13 @@ function executorFor(ts: TuningSet, bucket: TokenBucket | undefined): Executor {
     case 'steppedLoad':
       return async (actions, runtime, signal) => {
         const starter = new Starter();
+        let target = runtime.now();
         for (let i = 0; i < actions.length && !signal?.aborted; i++) {
           starter.start(actions[i]!);
-          if ((i + 1) % ts.burstSize === 0) await pause(runtime, ts.stepDelayMs, signal);
+          if ((i + 1) % ts.burstSize === 0) {
+            target += ts.stepDelayMs;
+            await pause(runtime, target - runtime.now(), signal);
+          }
         }
         return starter.finish();
       };
