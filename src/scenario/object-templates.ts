@@ -87,16 +87,22 @@ export class ObjectTemplates {
     let id = this.identities.get(file);
     if (!id) {
       const stripped = this.text(file).replace(/\{\{.*\}\}/g, '');
-      let objects: KubeObject[];
+      let list: Array<{ apiVersion: string; kind: string }>;
       try {
-        objects = parseObjects(stripped, file);
+        list = parseObjects(stripped, file).map((o) => ({
+          apiVersion: o.apiVersion!,
+          kind: o.kind!,
+        }));
       } catch (err) {
-        throw new ConfigError(
-          `object template ${file}: cannot tell its kind with the {{…}} placeholders removed (${(err as Error).message}); keep apiVersion and kind literal`,
-          { cause: err },
-        );
+        // CL2 would fail here; hollowfleet also accepts templates whose other lines only make
+        // sense rendered, as long as apiVersion and kind are literal top-level lines.
+        list = scanKinds(this.text(file));
+        if (list.length === 0)
+          throw new ConfigError(
+            `object template ${file}: cannot tell its kind with the {{…}} placeholders removed (${(err as Error).message}); keep apiVersion and kind literal`,
+            { cause: err },
+          );
       }
-      const list = objects.map((o) => ({ apiVersion: o.apiVersion!, kind: o.kind! }));
       id = {
         kinds: list
           .map((o) => {
@@ -116,6 +122,18 @@ export class ObjectTemplates {
     const text = this.template(file).execute(data);
     return { text, objects: parseObjects(text, file) };
   }
+}
+
+/** Top-level `apiVersion:` / `kind:` lines of each `---`-separated document. */
+function scanKinds(text: string): Array<{ apiVersion: string; kind: string }> {
+  const out: Array<{ apiVersion: string; kind: string }> = [];
+  for (const doc of text.split(/^---[^\n]*$/m)) {
+    const apiVersion = /^apiVersion:\s*["']?([^\s"'#]+)/m.exec(doc)?.[1];
+    const kind = /^kind:\s*["']?([^\s"'#]+)/m.exec(doc)?.[1];
+    if (apiVersion && kind && !apiVersion.includes('{{') && !kind.includes('{{'))
+      out.push({ apiVersion, kind });
+  }
+  return out;
 }
 
 export interface ObjectPlaceholders {

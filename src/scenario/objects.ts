@@ -198,8 +198,8 @@ export class ObjectClient {
       metadata: { ...(object.metadata ?? {}), name },
     };
     const current = await this.get(ref);
-    const patch = mergePatchFromCurrent(current, desired);
-    if (patch === undefined) return;
+    // CL2 sends the patch even when it is empty: the API call is part of the load.
+    const patch = mergePatchFromCurrent(current, desired) ?? {};
     try {
       await this.kube.request({
         method: 'PATCH',

@@ -51,7 +51,9 @@ export class LoggingKubeApi implements KubeApi {
             headers: {
               ...(this.options?.headers ?? {}),
               Accept: 'application/json',
-              ...(body ? { 'Content-Type': contentType } : {}),
+              ...(body
+                ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) }
+                : {}),
             },
           },
           (res) => {
