@@ -60,9 +60,15 @@ const bundle = (fill: Record<string, unknown> = {}): Phase['objectBundle'] => [
   { basename: 'sec', objectTemplatePath: path.join(dir, 'secret.yaml'), templateFillMap: fill },
 ];
 
-async function kubectlJson(args: string[]): Promise<{ items: Array<Record<string, never>> }> {
+interface ListedObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  spec?: { template: { spec: { containers: Array<{ image: string }> } } };
+}
+
+async function kubectlJson(args: string[]): Promise<{ items: ListedObject[] }> {
   const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfigFile, ...args, '-o', 'json']);
-  return JSON.parse(stdout) as { items: Array<Record<string, never>> };
+  return JSON.parse(stdout) as { items: ListedObject[] };
 }
 
 function calls(from: number): string[] {
@@ -95,14 +101,12 @@ describe('phase reconciliation against the embedded API server', () => {
       ),
     );
     const cms = await kubectlJson(['get', 'configmaps', '-n', 't-2']);
-    expect(cms.items.map((i) => i['data'])).toEqual([
+    expect(cms.items.map((i) => i.data)).toEqual([
       { index: '0', name: 'cm-0', base: 'cm', ns: 't-2', nodes: '5' },
       { index: '1', name: 'cm-1', base: 'cm', ns: 't-2', nodes: '5' },
       { index: '2', name: 'cm-2', base: 'cm', ns: 't-2', nodes: '5' },
     ]);
-    expect(cms.items.map((i) => i['metadata']['labels'])).toEqual(
-      Array(3).fill({ group: 'global' }),
-    );
+    expect(cms.items.map((i) => i.metadata.labels)).toEqual(Array(3).fill({ group: 'global' }));
 
     // Same count again: every index is patched (GET then merge PATCH); templateFillMap wins over
     // the mapping.
@@ -138,9 +142,7 @@ describe('phase reconciliation against the embedded API server', () => {
       ),
     );
     expect(
-      (await kubectlJson(['get', 'configmaps', '-n', 't-1'])).items.map(
-        (i) => i['metadata']['name'],
-      ),
+      (await kubectlJson(['get', 'configmaps', '-n', 't-1'])).items.map((i) => i.metadata.name),
     ).toEqual(['cm-0']);
 
     // Scale up from 1 to 2 creates only index 1.
@@ -178,7 +180,7 @@ describe('phase reconciliation against the embedded API server', () => {
     expect(result.errors).toEqual([]);
     expect(result.namespaces).toEqual(['']);
     const made = await kubectlJson(['get', 'namespaces', '-l', 'made-by=phase']);
-    expect(made.items.map((i) => i['metadata']['name'])).toEqual(['phase-ns-0', 'phase-ns-1']);
+    expect(made.items.map((i) => i.metadata.name)).toEqual(['phase-ns-0', 'phase-ns-1']);
 
     const multi = await r.execute({
       namespaceList: ['phase-ns-0'],
@@ -197,11 +199,11 @@ describe('phase reconciliation against the embedded API server', () => {
     // Two documents per instance for m, and f renders only for index 0.
     expect(multi.objects.create).toBe(5);
     const cmNames = (await kubectlJson(['get', 'configmaps', '-n', 'phase-ns-0'])).items.map(
-      (i) => i['metadata']['name'],
+      (i) => i.metadata.name,
     );
     expect(cmNames).toEqual(['f-0', 'm-0', 'm-1']);
     const svcNames = (await kubectlJson(['get', 'services', '-n', 'phase-ns-0'])).items.map(
-      (i) => i['metadata']['name'],
+      (i) => i.metadata.name,
     );
     expect(svcNames).toEqual(['m-0', 'm-1']);
 
@@ -236,9 +238,9 @@ describe('phase reconciliation against the embedded API server', () => {
       3,
     );
     const deployments = await kubectlJson(['get', 'deployments', '-n', 't-1']);
-    expect(
-      deployments.items.map((i) => i['spec']['template']['spec']['containers'][0]['image']),
-    ).toEqual(Array(3).fill('registry.k8s.io/pause:3.9'));
+    expect(deployments.items.map((i) => i.spec?.template.spec.containers[0]?.image)).toEqual(
+      Array(3).fill('registry.k8s.io/pause:3.9'),
+    );
   });
 
   it('counts existing objects with listUnknownObjectOptions and deletes them', async () => {
