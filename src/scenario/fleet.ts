@@ -134,7 +134,15 @@ export function resolveFleetSection(
     if (!(err instanceof ConfigError)) throw err;
     // resolveNodeProfile joins its problems with '; ' after 'fleet: '; map its field names back
     // to this section's names.
-    for (const problem of err.message.replace(/^fleet: /, '').split('; ')) {
+    // Problems are joined with '; ', which a problem's own text may contain: glue back the
+    // pieces that do not start with a field name.
+    const problems: string[] = [];
+    for (const piece of err.message.replace(/^fleet: /, '').split('; ')) {
+      if (problems.length > 0 && !PROFILE_FIELDS.some(([re]) => re.test(piece)))
+        problems[problems.length - 1] += `; ${piece}`;
+      else problems.push(piece);
+    }
+    for (const problem of problems) {
       const located = locateProfileProblem(problem);
       d.problem(located.path, located.message, 'fleet');
     }
@@ -150,7 +158,7 @@ const PROFILE_FIELDS: Array<[RegExp, string]> = [
   [/^intervals\.statusReportMs/, 'fleet.intervals.status'],
   [/^intervals\.jitter/, 'fleet.intervals.jitter'],
   [/^failures\.(\w+)/, 'fleet.failures.$1'],
-  [/^failures add up/, 'fleet.failures'],
+  [/^(?=failures add up)/, 'fleet.failures'],
   [/^startDelay/, 'fleet.podStartDelay'],
   [/^taints\[(\d+)\]/, 'fleet.taints[$1]'],
 ];
@@ -160,7 +168,7 @@ function locateProfileProblem(problem: string): { path: string; message: string 
     const m = re.exec(problem);
     if (m)
       return {
-        path: m[0].replace(re, path),
+        path: m[0] === '' ? path : m[0].replace(re, path),
         message: problem.slice(m[0].length).replace(/^[:\s]+/, '') || problem,
       };
   }
