@@ -260,8 +260,18 @@ export async function executePhase(phase: Phase, ctx: PhaseContext): Promise<Pha
       name: '',
       objectTemplatePath: '',
     });
-  for (const commit of commits) commit();
+  // After an abort the objects' counts are unknown; the run is ending and deletes its namespaces.
+  if (!ctx.signal?.aborted) for (const commit of commits) commit();
   return result;
+}
+
+/** One line per error, for step results and logs. */
+export function phaseErrorMessages(result: PhaseResult): string[] {
+  return result.errors.map((e) =>
+    e.operation === 'prepare' && e.objectTemplatePath
+      ? `${e.namespace ? `${e.namespace}: ` : ''}${e.name} (${e.objectTemplatePath}): ${e.message}`
+      : e.message,
+  );
 }
 
 export interface PhaseRunnerOptions {

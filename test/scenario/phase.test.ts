@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phase } from '../../src/scenario/config.js';
 import { ObjectClient, pluralOfKind } from '../../src/scenario/objects.js';
-import { PhaseRunner, phaseNamespaces } from '../../src/scenario/phase.js';
+import { PhaseRunner, phaseErrorMessages, phaseNamespaces } from '../../src/scenario/phase.js';
 import { createTuningSetRegistry } from '../../src/scenario/tuning-sets.js';
 import { startApiFixture, type ApiFixture } from './kube-fixture.js';
 import { scenarioDir } from './files.js';
@@ -295,6 +295,37 @@ describe('phase reconciliation against the embedded API server', () => {
       objectBundle: bundle(),
     });
     expect(again.errors).toEqual([]);
+  });
+
+  it('starts nothing after an abort and leaves the state as it was', async () => {
+    const r = runner();
+    const controller = new AbortController();
+    controller.abort();
+    const result = await r.execute(
+      {
+        namespaceList: ['t-2'],
+        replicasPerNamespace: 2,
+        tuningSet: 'fast',
+        objectBundle: bundle(),
+      },
+      controller.signal,
+    );
+    expect(result.actions.create).toBe(2);
+    expect(result.notStarted).toBe(2);
+    expect(result.objects.create).toBe(0);
+    expect(r.state.current('t-2', 'cm', 'ConfigMap.')).toBe(0);
+  });
+
+  it('refuses a bundle whose objects have different counts', async () => {
+    const r = runner();
+    const one = { namespaceList: ['t-2'], tuningSet: 'fast' };
+    await r.execute({ ...one, replicasPerNamespace: 1, objectBundle: bundle().slice(0, 1) });
+    const mixed = await r.execute({ ...one, replicasPerNamespace: 2, objectBundle: bundle() });
+    expect(phaseErrorMessages(mixed)).toEqual([
+      `t-2: cm (${path.join(dir, 'cm.yaml')}): objects of one bundle have different instance counts (cm=1, sec=0); every object of a bundle must be created and deleted together`,
+    ]);
+    expect(mixed.objects.create).toBe(0);
+    await r.execute({ ...one, replicasPerNamespace: 0, objectBundle: bundle().slice(0, 1) });
   });
 
   it('lists phase namespaces as CL2 does', () => {
