@@ -181,13 +181,17 @@ export async function executePhase(phase: Phase, ctx: PhaseContext): Promise<Pha
           const selector = entry.listUnknownObjectOptions?.labelSelector;
           if (selector) {
             const first = identity.objects[0];
+            // CL2 counts a failed list as 0 objects and goes on (getReplicaCountOfNewObject).
             if (first)
-              current = (
-                await ctx.objects.list(
+              current = await ctx.objects
+                .list(
                   { apiVersion: first.apiVersion, kind: first.kind, namespace },
                   { labelSelector: labelSelectorToString(selector) },
                 )
-              ).length;
+                .then(
+                  (items) => items.length,
+                  () => 0,
+                );
           }
           state = { current, desired: 0 };
         }
