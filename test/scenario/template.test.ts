@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 import { ConfigError } from '../../src/common/errors.js';
 import {
@@ -453,6 +458,20 @@ describe('CL2 functions', () => {
     );
   });
 
+  it('reads included files from disk next to the scenario by default', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hf-template-'));
+    try {
+      writeFileSync(path.join(dir, 'part.yaml'), 'included: true\n');
+      const name = path.join(dir, 'main.yaml');
+      expect(renderTemplate('{{IncludeEmbedFile "part.yaml"}}', {}, { name })).toBe(
+        'included: true\n',
+      );
+      expect(renderTemplate('{{IncludeFile "part.yaml"}}', {}, { name })).toBe('included: true\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('accepts extra functions through options.funcs', () => {
     expect(render('{{Shout "hi"}}', {}, { funcs: { Shout: (s) => String(s).toUpperCase() } })).toBe(
       'HI',
@@ -461,13 +480,13 @@ describe('CL2 functions', () => {
 });
 
 describe('errors', () => {
-  it('are ConfigError-compatible HollowfleetErrors with file:line:col', () => {
+  it('are ConfigErrors with file:line:col', () => {
     const error = renderError('a\nb {{.X | Nope}}');
-    expect(error.code).toBe('HF_TEMPLATE');
+    expect(error.code).toBe('HF_CONFIG');
     expect(error.message).toBe(`${FILE}:2:10: function "Nope" not defined`);
     expect(error.file).toBe(FILE);
     expect(error.line).toBe(2);
-    expect(error).not.toBeInstanceOf(ConfigError);
+    expect(error).toBeInstanceOf(ConfigError);
   });
 
   it('reports parse errors', () => {
@@ -501,5 +520,161 @@ describe('errors', () => {
   it('reports errors inside defined templates under their own name', () => {
     const error = renderError('{{define "T"}}\n{{.X.Y}}{{end}}{{template "T" .}}', { X: 'str' });
     expect(error.message).toContain(`${FILE}:2:3: executing "T" at <.X.Y>`);
+  });
+});
+
+describe('a CL2-style test config', () => {
+  const config = [
+    '{{$NODES_PER_NAMESPACE := DefaultParam .NODES_PER_NAMESPACE (MinInt .Nodes 100)}}',
+    '{{$PODS_PER_NODE := DefaultParam .PODS_PER_NODE 30}}',
+    '{{$ENABLE_CHAOS := DefaultParam .CL2_ENABLE_CHAOS false}}',
+    '{{$namespaces := DivideInt .Nodes $NODES_PER_NAMESPACE}}',
+    '{{$podsPerNamespace := MultiplyInt $PODS_PER_NODE $NODES_PER_NAMESPACE}}',
+    '{{$timeout := MaxInt 120 (DivideInt (MultiplyInt $namespaces $podsPerNamespace) 20)}}',
+    'name: density',
+    'namespace:',
+    '  number: {{$namespaces}}',
+    'tuningSets:',
+    '- name: Uniform5qps',
+    '  qpsLoad:',
+    '    qps: {{DivideFloat 10 2}}',
+    '{{if $ENABLE_CHAOS}}',
+    'chaosMonkey:',
+    '  nodeFailure:',
+    '    failureRate: 0.01',
+    '{{end}}',
+    'steps:',
+    '{{range $i, $size := StringSplit "small,big"}}',
+    '- name: Create {{$size}} deployments',
+    '  phases:',
+    '  - namespaceRange:',
+    '      min: 1',
+    '      max: {{$namespaces}}',
+    '    replicasPerNamespace: {{IfThenElse (eq $size "big") 1 (AddInt $i 2)}}',
+    '    objectBundle:',
+    '    - basename: {{$size}}-deployment',
+    '      objectTemplatePath: deployment.yaml',
+    '      templateFillMap:',
+    '        Replicas: {{MultiplyInt $podsPerNamespace 0.5}}',
+    '        Timeout: {{$timeout}}s',
+    '{{end}}',
+    '',
+  ].join('\n');
+
+  it('renders to the YAML CL2 would produce', () => {
+    const document = parseYaml(render(config, { Nodes: 250, NODES_PER_NAMESPACE: 50 })) as Record<
+      string,
+      unknown
+    >;
+    expect(document).toEqual({
+      name: 'density',
+      namespace: { number: 5 },
+      tuningSets: [{ name: 'Uniform5qps', qpsLoad: { qps: 5 } }],
+      steps: [
+        {
+          name: 'Create small deployments',
+          phases: [
+            {
+              namespaceRange: { min: 1, max: 5 },
+              replicasPerNamespace: 2,
+              objectBundle: [
+                {
+                  basename: 'small-deployment',
+                  objectTemplatePath: 'deployment.yaml',
+                  templateFillMap: { Replicas: 750, Timeout: '375s' },
+                },
+              ],
+            },
+          ],
+        },
+        {
+          name: 'Create big deployments',
+          phases: [
+            {
+              namespaceRange: { min: 1, max: 5 },
+              replicasPerNamespace: 1,
+              objectBundle: [
+                {
+                  basename: 'big-deployment',
+                  objectTemplatePath: 'deployment.yaml',
+                  templateFillMap: { Replicas: 750, Timeout: '375s' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('switches on CL2_ parameters and defaults', () => {
+    const document = parseYaml(render(config, { Nodes: 100, CL2_ENABLE_CHAOS: true })) as Record<
+      string,
+      unknown
+    >;
+    expect(document['chaosMonkey']).toEqual({ nodeFailure: { failureRate: 0.01 } });
+    expect(document['namespace']).toEqual({ number: 1 });
+  });
+
+  it('fails cleanly with zero nodes, pointing at the division', () => {
+    const error = renderError(config, { Nodes: 0 });
+    expect(error.line).toBe(4);
+    expect(error.message).toContain('error calling DivideInt: division by zero');
+  });
+
+  it('reports where a multi-line action that never closes began', () => {
+    expect(renderError('a\n{{if\n\n').message).toMatch(
+      /^scenarios\/x\.yaml:\d+:\d+: unclosed action/,
+    );
+  });
+});
+
+describe('edge cases', () => {
+  const data = { L: [1, 2, 3], S: 's', Fn: (value: unknown) => `${String(value)}!` };
+
+  it('passes piped values to call, and and or', () => {
+    expect(render('{{1 | call .Fn}}', data)).toBe('1!');
+    expect(render('{{1 | and 2}}|{{0 | or 0}}|{{0 | and 2}}', data)).toBe('1|0|0');
+    expect(renderError('{{and}}').message).toContain(
+      'wrong number of args for and: want at least 1 got 0',
+    );
+  });
+
+  it('ranges over negative and zero ints as empty', () => {
+    expect(render('{{range -2}}x{{else}}none{{end}}|{{range 0}}x{{else}}none{{end}}')).toBe(
+      'none|none',
+    );
+  });
+
+  it('rejects arguments given to fields of maps, but not to missing chains', () => {
+    expect(renderError('{{.Missing 1}}', data).message).toContain(
+      'Missing is not a method but has arguments',
+    );
+    expect(render('{{.Missing.X 1}}', data)).toBe('<no value>');
+  });
+
+  it('fails on unknown templates and unprintable values', () => {
+    const template = parseTemplate('x', { name: FILE });
+    expect(() => template.executeTemplate('nope', {})).toThrow(
+      /no template "nope" associated with template/,
+    );
+    expect(renderError('{{.Fn}}', data).message).toContain("can't print {{.Fn}} of type");
+  });
+
+  it('checks argument counts of CL2 functions', () => {
+    expect(renderError('{{DefaultParam .S}}', data).message).toContain(
+      'at <DefaultParam .S>: wrong number of args for DefaultParam: want 2 got 1',
+    );
+    expect(renderError('{{Loop -1}}').message).toContain(
+      'error calling Loop: runtime error: makeslice: len out of range',
+    );
+    expect(renderError('{{RandInt -1}}').message).toContain(
+      'error calling RandInt: invalid argument to Intn',
+    );
+  });
+
+  it('treats break and continue as functions when funcs define them', () => {
+    const funcs = { break: () => 'b' };
+    expect(render('{{break}}', {}, { funcs })).toBe('b');
   });
 });

@@ -1,4 +1,4 @@
-import { HollowfleetError } from '../../common/errors.js';
+import { ConfigError } from '../../common/errors.js';
 
 /** Where in a template file something went wrong: 1-based line and column (UTF-16 units). */
 export interface SourcePosition {
@@ -31,8 +31,9 @@ export class SourceMap {
  * A template that does not parse or fails while executing. The message reads like Go's
  * text/template errors, prefixed by `file:line:column`:
  * `scenarios/x.yaml:12:7: executing "x.yaml" at <.Foo.Bar>: nil pointer evaluating interface {}.Bar`.
+ * A bad template is bad user input, so this is a ConfigError (code HF_CONFIG, exit code 1).
  */
-export class TemplateError extends HollowfleetError {
+export class TemplateError extends ConfigError {
   readonly file: string;
   readonly line: number;
   readonly column: number;
@@ -45,7 +46,7 @@ export class TemplateError extends HollowfleetError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super('HF_TEMPLATE', `${file}:${position.line}:${position.column}: ${detail}`, options);
+    super(`${file}:${position.line}:${position.column}: ${detail}`, options);
     this.file = file;
     this.line = position.line;
     this.column = position.column;

@@ -1,21 +1,18 @@
 /**
- * Executes parsed templates with text/template's semantics: pipelines pass the previous value as
- * the last argument, variables are scoped to the enclosing control structure, map lookups of
- * missing keys yield "no value", and every failure names the action and its position.
+ * Runs parsed templates. Semantics follow Go's text/template: a pipeline passes each command's
+ * result to the next as its last argument, variables live until the end of the enclosing control
+ * structure, a missing map key is "no value" (printed as `<no value>`, passed to functions as nil),
+ * and every failure names the template, the action and its position.
  */
 import type {
   AnyNode,
   ArgNode,
   BranchNode,
-  ChainNode,
   CommandNode,
-  FieldNode,
-  IdentifierNode,
   ListNode,
   Node,
   PipeNode,
   TemplateNode,
-  VariableNode,
 } from './ast.js';
 import { nodeToString } from './ast.js';
 import type { SourceMap } from './errors.js';
@@ -37,24 +34,18 @@ export interface ExecContext {
   missingKey: MissingKey;
 }
 
-/** No value passed down a pipeline yet (Go's missingVal), distinct from an invalid value. */
-const MISSING: unique symbol = Symbol('missing');
-type Final = unknown;
+/** Marks "nothing piped in": the first command of a pipeline gets no extra argument. */
+const NOTHING_PIPED: unique symbol = Symbol('nothing piped');
+type Piped = unknown;
 
-const enum Flow {
-  Normal,
-  Break,
-  Continue,
-}
+/** How a list finished: normally, or by `{{break}}` / `{{continue}}` inside a range. */
+type Flow = 'normal' | 'break' | 'continue';
 
-interface Variable {
-  name: string;
-  value: unknown;
-}
+// Go allows 100000 nested {{template}} calls; scenario files never nest deeply, and JavaScript
+// runs out of stack long before 100000, so stop early with a clear message.
+const MAX_TEMPLATE_DEPTH = 200;
 
-const MAX_TEMPLATE_DEPTH = 1000;
-
-const PARAM_TYPE_NAMES: Record<ParamKind, string> = {
+const GO_PARAM_TYPES: Record<ParamKind, string> = {
   any: 'interface {}',
   string: 'string',
   int: 'int',
@@ -62,538 +53,475 @@ const PARAM_TYPE_NAMES: Record<ParamKind, string> = {
   bool: 'bool',
 };
 
-class Execution {
-  private readonly chunks: string[] = [];
-  private vars: Variable[];
-  private node: AnyNode | undefined;
+interface Binding {
+  name: string;
+  value: unknown;
+}
+
+class Renderer {
+  private readonly out: string[] = [];
+  private bindings: Binding[];
   private templateName: string;
   private depth = 0;
+  /** The node being evaluated: errors point at it. */
+  private current: AnyNode | undefined;
   /** The function argument being evaluated, so that type errors can name it. */
   private argument: { functionName: string; index: number } | undefined;
 
   constructor(
     private readonly context: ExecContext,
     name: string,
-    dot: unknown,
+    data: unknown,
   ) {
     this.templateName = name;
-    this.vars = [{ name: '$', value: dot }];
+    this.bindings = [{ name: '$', value: data }];
   }
 
-  output(): string {
-    return this.chunks.join('');
+  result(): string {
+    return this.out.join('');
   }
 
-  error(message: string, cause?: unknown): never {
-    const node = this.node;
-    if (node === undefined) {
-      throw new TemplateError(
-        this.context.file,
-        { line: 1, column: 1 },
-        `${quoteString(this.templateName)}: ${message}`,
-      );
-    }
-    const detail = `executing ${quoteString(this.templateName)} at <${nodeToString(node)}>: ${message}`;
-    throw new TemplateError(this.context.file, this.context.sourceMap.position(node.pos), detail, {
-      cause,
-    });
+  fail(message: string, cause?: unknown): never {
+    const node = this.current;
+    const name = quoteString(this.templateName);
+    if (node === undefined)
+      throw new TemplateError(this.context.file, { line: 1, column: 1 }, `${name}: ${message}`);
+    const position = this.context.sourceMap.position(node.pos);
+    const detail = `executing ${name} at <${nodeToString(node)}>: ${message}`;
+    throw new TemplateError(
+      this.context.file,
+      position,
+      detail,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
-  private at(node: AnyNode): void {
-    this.node = node;
+  /** A type error in a function argument: Go's message, prefixed with which argument of what. */
+  private argumentFail(message: string): never {
+    const argument = this.argument;
+    if (argument === undefined) return this.fail(message);
+    return this.fail(`argument ${argument.index} of ${argument.functionName}: ${message}`);
   }
 
   // Variables.
 
-  private mark(): number {
-    return this.vars.length;
-  }
-
-  private pop(mark: number): void {
-    this.vars.length = mark;
-  }
-
-  private setVar(name: string, value: unknown): void {
-    for (let i = this.vars.length - 1; i >= 0; i--) {
-      const variable = this.vars[i]!;
-      if (variable.name === name) {
-        variable.value = value;
-        return;
-      }
+  private lookup(name: string): Binding {
+    for (let i = this.bindings.length - 1; i >= 0; i--) {
+      if (this.bindings[i]!.name === name) return this.bindings[i]!;
     }
-    this.error(`undefined variable: ${name}`);
+    return this.fail(`undefined variable: ${name}`);
   }
 
-  private setTopVar(n: number, value: unknown): void {
-    this.vars[this.vars.length - n]!.value = value;
-  }
-
-  private varValue(name: string): unknown {
-    for (let i = this.vars.length - 1; i >= 0; i--) {
-      const variable = this.vars[i]!;
-      if (variable.name === name) return variable.value;
+  /** Runs `body` and then drops the variables it declared. */
+  private scoped<T>(body: () => T): T {
+    const size = this.bindings.length;
+    try {
+      return body();
+    } finally {
+      this.bindings.length = size;
     }
-    this.error(`undefined variable: ${name}`);
   }
 
-  // Walking the tree.
+  // Statements.
 
-  walk(dot: unknown, node: Node): Flow {
-    this.at(node);
+  run(node: Node, dot: unknown): Flow {
+    this.current = node;
     switch (node.type) {
-      case 'action': {
-        const value = this.evalPipeline(dot, node.pipe);
-        if (node.pipe.decl.length === 0) this.printValue(node, value);
-        return Flow.Normal;
-      }
       case 'text':
-        this.chunks.push(node.text);
-        return Flow.Normal;
+        this.out.push(node.text);
+        return 'normal';
+      case 'action': {
+        const value = this.pipeline(node.pipe, dot);
+        if (node.pipe.decl.length === 0) this.print(node, value);
+        return 'normal';
+      }
       case 'list':
-        return this.walkList(dot, node);
+        for (const child of node.nodes) {
+          const flow = this.run(child, dot);
+          if (flow !== 'normal') return flow;
+        }
+        return 'normal';
       case 'if':
       case 'with':
-        return this.walkIfOrWith(dot, node);
+        return this.scoped(() => {
+          const value = this.pipeline(node.pipe, dot);
+          if (isTrue(value)) return this.run(node.list, node.type === 'with' ? value : dot);
+          return node.elseList ? this.run(node.elseList, dot) : 'normal';
+        });
       case 'range':
-        this.walkRange(dot, node);
-        return Flow.Normal;
+        this.scoped(() => this.range(node, dot));
+        return 'normal';
       case 'template':
-        this.walkTemplate(dot, node);
-        return Flow.Normal;
+        this.include(node, dot);
+        return 'normal';
       case 'break':
-        return Flow.Break;
       case 'continue':
-        return Flow.Continue;
+        return node.type;
     }
   }
 
-  private walkList(dot: unknown, list: ListNode): Flow {
-    for (const node of list.nodes) {
-      const flow = this.walk(dot, node);
-      if (flow !== Flow.Normal) return flow;
-    }
-    return Flow.Normal;
+  private print(node: Node, value: unknown): void {
+    this.current = node;
+    if (value === undefined) this.out.push('<no value>');
+    else if (typeof value === 'string') this.out.push(value);
+    else if (typeof value === 'function')
+      this.fail(`can't print ${nodeToString(node)} of type ${goTypeName(value)}`);
+    else this.out.push(formatValue(value));
   }
 
-  private walkIfOrWith(dot: unknown, node: BranchNode): Flow {
-    const mark = this.mark();
-    try {
-      const value = this.evalPipeline(dot, node.pipe);
-      if (isTrue(value)) return this.walk(node.type === 'with' ? value : dot, node.list);
-      if (node.elseList) return this.walk(dot, node.elseList);
-      return Flow.Normal;
-    } finally {
-      this.pop(mark);
-    }
-  }
+  private range(node: BranchNode, dot: unknown): void {
+    const collection = this.pipeline(node.pipe, dot);
+    const { decl, isAssign } = node.pipe;
+    // The pipeline declared its variables (bound to the collection); each pass rebinds them.
+    const firstSlot = this.bindings.length - decl.length;
+    const bind = (key: unknown, element: unknown): void => {
+      if (decl.length === 0) return;
+      const values = decl.length === 1 ? [element] : [key, element];
+      values.forEach((value, i) => {
+        if (isAssign) this.lookup(decl[i]!.ident[0]!).value = value;
+        else this.bindings[firstSlot + i]!.value = value;
+      });
+    };
+    const pass = (key: unknown, element: unknown): Flow =>
+      this.scoped(() => {
+        bind(key, element);
+        return this.run(node.list, element);
+      });
 
-  private walkRange(dot: unknown, node: BranchNode): void {
-    this.at(node);
-    const outerMark = this.mark();
-    try {
-      const value = this.evalPipeline(dot, node.pipe);
-      const mark = this.mark();
-      const { decl, isAssign } = node.pipe;
-      const oneIteration = (index: unknown, element: unknown): Flow => {
-        if (decl.length > 0) {
-          if (isAssign) this.setVar(decl[0]!.ident[0]!, decl.length > 1 ? index : element);
-          else this.setTopVar(1, element);
-        }
-        if (decl.length > 1) {
-          if (isAssign) this.setVar(decl[1]!.ident[0]!, element);
-          else this.setTopVar(2, index);
-        }
-        try {
-          return this.walk(element, node.list);
-        } finally {
-          this.pop(mark);
-        }
-      };
-      let iterated = false;
-      switch (kindOf(value)) {
-        case 'int': {
-          if (decl.length > 1) {
-            this.at(node);
-            this.error(`can't use ${formatValue(value)} to iterate over more than one variable`);
-          }
-          const count = Number(value);
-          for (let i = 0; i < count; i++) {
-            iterated = true;
-            if (oneIteration(undefined, i) === Flow.Break) break;
-          }
-          break;
-        }
-        case 'slice': {
-          const slice = value as unknown[];
-          for (let i = 0; i < slice.length; i++) {
-            iterated = true;
-            if (oneIteration(i, slice[i] ?? null) === Flow.Break) break;
-          }
-          break;
-        }
-        case 'map':
-          for (const [key, element] of sortedEntries(value as object)) {
-            iterated = true;
-            if (oneIteration(key, element) === Flow.Break) break;
-          }
-          break;
-        case 'invalid':
-        case 'nil':
-          break;
-        default:
-          this.at(node);
-          this.error(`range can't iterate over ${formatValue(value)}`);
+    let entries: Iterable<[unknown, unknown]>;
+    switch (kindOf(collection)) {
+      case 'slice':
+        entries = (collection as unknown[]).map((element, i): [unknown, unknown] => [
+          i,
+          element ?? null,
+        ]);
+        break;
+      case 'map':
+        entries = sortedEntries(collection as object);
+        break;
+      case 'int': {
+        this.current = node;
+        if (decl.length > 1)
+          this.fail(`can't use ${formatValue(collection)} to iterate over more than one variable`);
+        const count = Number(collection);
+        entries = Array.from({ length: Math.max(0, count) }, (_, i): [unknown, unknown] => [
+          undefined,
+          i,
+        ]);
+        break;
       }
-      if (!iterated && node.elseList) this.walk(dot, node.elseList);
-    } finally {
-      this.pop(outerMark);
+      case 'invalid':
+      case 'nil':
+        entries = [];
+        break;
+      default:
+        this.current = node;
+        return this.fail(`range can't iterate over ${formatValue(collection)}`);
     }
+    let empty = true;
+    for (const [key, element] of entries) {
+      empty = false;
+      if (pass(key, element) === 'break') break;
+    }
+    if (empty && node.elseList) this.run(node.elseList, dot);
   }
 
-  private walkTemplate(dot: unknown, node: TemplateNode): void {
-    this.at(node);
+  private include(node: TemplateNode, dot: unknown): void {
+    this.current = node;
     const tree = this.context.trees.get(node.name);
-    if (tree === undefined) this.error(`template ${quoteString(node.name)} not defined`);
+    if (tree === undefined) this.fail(`template ${quoteString(node.name)} not defined`);
     if (this.depth >= MAX_TEMPLATE_DEPTH)
-      this.error(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
-    const newDot = node.pipe ? this.evalPipeline(dot, node.pipe) : undefined;
-    const savedVars = this.vars;
-    const savedName = this.templateName;
-    this.vars = [{ name: '$', value: newDot }];
+      this.fail(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
+    const newDot = node.pipe ? this.pipeline(node.pipe, dot) : undefined;
+    const saved = { bindings: this.bindings, name: this.templateName };
+    this.bindings = [{ name: '$', value: newDot }];
     this.templateName = node.name;
     this.depth++;
     try {
-      this.walk(newDot, tree);
+      this.run(tree, newDot);
     } finally {
       this.depth--;
-      this.vars = savedVars;
-      this.templateName = savedName;
+      this.bindings = saved.bindings;
+      this.templateName = saved.name;
     }
   }
 
-  private printValue(node: AnyNode, value: unknown): void {
-    this.at(node);
-    if (value === undefined) {
-      this.chunks.push('<no value>');
-      return;
-    }
-    if (typeof value === 'function')
-      this.error(`can't print ${nodeToString(node)} of type ${goTypeName(value)}`);
-    this.chunks.push(typeof value === 'string' ? value : formatValue(value));
-  }
+  // Expressions.
 
-  // Evaluation.
-
-  private evalPipeline(dot: unknown, pipe: PipeNode): unknown {
-    this.at(pipe);
-    let value: unknown = MISSING;
+  private pipeline(pipe: PipeNode, dot: unknown): unknown {
+    this.current = pipe;
+    let value: unknown = NOTHING_PIPED;
     for (const command of pipe.cmds) {
-      value = this.evalCommand(dot, command, value);
-      // An interface holding nil is no value at all once it leaves the command (Go unwraps it).
+      value = this.command(command, dot, value);
+      // A nil interface leaving a command is "no value" in Go (reflect unwraps it).
       if (value === null) value = undefined;
     }
     for (const variable of pipe.decl) {
-      if (pipe.isAssign) this.setVar(variable.ident[0]!, value);
-      else this.vars.push({ name: variable.ident[0]!, value });
+      const name = variable.ident[0]!;
+      if (pipe.isAssign) this.lookup(name).value = value;
+      else this.bindings.push({ name, value });
     }
     return value;
   }
 
-  private notAFunction(args: readonly ArgNode[], final: Final): void {
-    if (args.length > 1 || final !== MISSING) {
-      this.error(`can't give argument to non-function ${nodeToString(args[0]!)}`);
+  private rejectArguments(command: CommandNode, piped: Piped): void {
+    if (command.args.length > 1 || piped !== NOTHING_PIPED) {
+      this.fail(`can't give argument to non-function ${nodeToString(command.args[0]!)}`);
     }
   }
 
-  private evalCommand(dot: unknown, command: CommandNode, final: Final): unknown {
-    const first = command.args[0]!;
-    switch (first.type) {
-      case 'field':
-        return this.evalFieldNode(dot, first, command.args, final);
-      case 'chain':
-        return this.evalChainNode(dot, first, command.args, final);
+  private command(command: CommandNode, dot: unknown, piped: Piped): unknown {
+    const head = command.args[0]!;
+    this.current = head;
+    const hasArguments = command.args.length > 1 || piped !== NOTHING_PIPED;
+    switch (head.type) {
       case 'identifier':
-        return this.evalFunction(dot, first, command, command.args.slice(1), final);
+        return this.call(head.name, command, command.args.slice(1), dot, piped);
+      case 'field':
+        return this.fieldPath(dot, head.ident, head, hasArguments);
+      case 'chain':
+        return this.fieldPath(
+          this.chainBase(head.node, dot, head),
+          head.fields,
+          head,
+          hasArguments,
+        );
+      case 'variable': {
+        const value = this.lookup(head.ident[0]!).value;
+        if (head.ident.length === 1) {
+          this.rejectArguments(command, piped);
+          return value;
+        }
+        return this.fieldPath(value, head.ident.slice(1), head, hasArguments);
+      }
       case 'pipe':
-        this.notAFunction(command.args, final);
-        return this.evalPipeline(dot, first);
-      case 'variable':
-        return this.evalVariableNode(dot, first, command.args, final);
-    }
-    this.at(first);
-    this.notAFunction(command.args, final);
-    switch (first.type) {
-      case 'bool':
-        return first.value;
-      case 'dot':
-        return dot;
+        this.rejectArguments(command, piped);
+        return this.pipeline(head, dot);
       case 'nil':
-        this.error('nil is not a command');
-      // falls through: error() never returns
-      case 'number':
-        return first.value;
-      case 'string':
-        return first.text;
+        this.rejectArguments(command, piped);
+        return this.fail('nil is not a command');
+      case 'dot':
+        this.rejectArguments(command, piped);
+        return dot;
+      default:
+        this.rejectArguments(command, piped);
+        return this.literal(head, 'any');
     }
   }
 
-  private evalFieldNode(
-    dot: unknown,
-    field: FieldNode,
-    args: readonly ArgNode[],
-    final: Final,
-  ): unknown {
-    this.at(field);
-    return this.evalFieldChain(dot, dot, field, field.ident, args, final);
-  }
-
-  private evalChainNode(
-    dot: unknown,
-    chain: ChainNode,
-    args: readonly ArgNode[],
-    final: Final,
-  ): unknown {
-    this.at(chain);
-    if (chain.node.type === 'nil')
-      this.error(`indirection through explicit nil in ${nodeToString(chain)}`);
-    const receiver = this.evalArg(dot, undefined, chain.node);
-    return this.evalFieldChain(dot, receiver, chain, chain.fields, args, final);
-  }
-
-  private evalVariableNode(
-    dot: unknown,
-    variable: VariableNode,
-    args: readonly ArgNode[],
-    final: Final,
-  ): unknown {
-    this.at(variable);
-    const value = this.varValue(variable.ident[0]!);
-    if (variable.ident.length === 1) {
-      this.notAFunction(args, final);
-      return value;
+  private chainBase(base: ArgNode, dot: unknown, chain: AnyNode): unknown {
+    if (base.type === 'nil') {
+      this.current = chain;
+      this.fail(`indirection through explicit nil in ${nodeToString(chain)}`);
     }
-    return this.evalFieldChain(dot, value, variable, variable.ident.slice(1), args, final);
+    const value = this.evaluateArgument(base, dot, undefined);
+    this.current = chain;
+    return value;
   }
 
-  private evalFieldChain(
-    dot: unknown,
+  /** Follows `.A.B.C` from `receiver`; only the last step may be given arguments (an error). */
+  private fieldPath(
     receiver: unknown,
+    names: readonly string[],
     node: AnyNode,
-    idents: readonly string[],
-    args: readonly ArgNode[],
-    final: Final,
+    hasArguments: boolean,
   ): unknown {
-    const last = idents.length - 1;
-    for (let i = 0; i < last; i++)
-      receiver = this.evalField(idents[i]!, node, [], MISSING, receiver);
-    return this.evalField(idents[last]!, node, args, final, receiver);
+    let value = receiver;
+    names.forEach((name, i) => {
+      this.current = node;
+      value = this.field(value, name, hasArguments && i === names.length - 1);
+    });
+    return value;
   }
 
-  private evalField(
-    fieldName: string,
-    node: AnyNode,
-    args: readonly ArgNode[],
-    final: Final,
-    receiver: unknown,
-  ): unknown {
+  private field(receiver: unknown, name: string, hasArguments: boolean): unknown {
     if (receiver === undefined) {
       if (this.context.missingKey === 'error')
-        this.error(`nil data; no entry for key ${quoteString(fieldName)}`);
+        this.fail(`nil data; no entry for key ${quoteString(name)}`);
       return undefined;
     }
-    if (receiver === null) this.error(`nil pointer evaluating interface {}.${fieldName}`);
-    if (kindOf(receiver) === 'map') {
-      if (args.length > 1 || final !== MISSING)
-        this.error(`${fieldName} is not a method but has arguments`);
-      const found = mapLookup(receiver as object, fieldName);
-      if (found.found) return found.value;
-      switch (this.context.missingKey) {
-        case 'error':
-          this.error(`map has no entry for key ${quoteString(fieldName)}`);
-        // falls through: error() never returns
-        case 'zero':
-          return null;
-        default:
-          return undefined;
+    if (receiver === null) this.fail(`nil pointer evaluating interface {}.${name}`);
+    if (kindOf(receiver) !== 'map')
+      this.fail(`can't evaluate field ${name} in type ${goTypeName(receiver)}`);
+    if (hasArguments) this.fail(`${name} is not a method but has arguments`);
+    const found = mapLookup(receiver as object, name);
+    if (found.found) return found.value;
+    if (this.context.missingKey === 'error')
+      this.fail(`map has no entry for key ${quoteString(name)}`);
+    return this.context.missingKey === 'zero' ? null : undefined;
+  }
+
+  /** Evaluates one argument and converts it to the parameter kind (`undefined`: leave as is). */
+  private evaluateArgument(node: ArgNode, dot: unknown, kind: ParamKind | undefined): unknown {
+    this.current = node;
+    switch (node.type) {
+      case 'dot':
+        return this.convert(dot, kind);
+      case 'nil':
+        if (kind === undefined || kind === 'any') return null;
+        return this.argumentFail(`cannot assign nil to ${GO_PARAM_TYPES[kind]}`);
+      case 'field':
+        return this.convert(this.fieldPath(dot, node.ident, node, false), kind);
+      case 'chain':
+        return this.convert(
+          this.fieldPath(this.chainBase(node.node, dot, node), node.fields, node, false),
+          kind,
+        );
+      case 'variable': {
+        const value = this.lookup(node.ident[0]!).value;
+        return this.convert(this.fieldPath(value, node.ident.slice(1), node, false), kind);
       }
+      case 'pipe':
+        return this.convert(this.pipeline(node, dot), kind);
+      case 'identifier':
+        return this.convert(this.call(node.name, node, [], dot, NOTHING_PIPED), kind);
+      default:
+        return this.literal(node, kind ?? 'any');
     }
-    this.at(node);
-    return this.error(`can't evaluate field ${fieldName} in type ${goTypeName(receiver)}`);
   }
 
-  private evalFunction(
-    dot: unknown,
-    node: IdentifierNode,
-    command: AnyNode,
-    args: readonly ArgNode[],
-    final: Final,
+  /** A literal passed where a parameter of `kind` is declared, with Go's constant rules. */
+  private literal(
+    node: ArgNode & { type: 'bool' | 'number' | 'string' },
+    kind: ParamKind,
   ): unknown {
-    this.at(node);
-    const spec = this.context.functions.get(node.name);
-    if (spec === undefined) this.error(`${quoteString(node.name)} is not a defined function`);
-    return this.evalCall(dot, spec, command, node.name, args, final);
+    this.current = node;
+    const text = nodeToString(node);
+    switch (kind) {
+      case 'any':
+        return node.type === 'string' ? node.text : node.value;
+      case 'bool':
+        return node.type === 'bool'
+          ? node.value
+          : this.argumentFail(`expected bool; found ${text}`);
+      case 'string':
+        return node.type === 'string'
+          ? node.text
+          : this.argumentFail(`expected string; found ${text}`);
+      case 'int':
+        if (node.type === 'number' && kindOf(node.value) === 'int') return node.value;
+        if (node.type === 'number' && Number.isInteger(Number(node.value)))
+          return Number(node.value);
+        return this.argumentFail(`expected integer; found ${text}`);
+      case 'float':
+        if (node.type === 'number') return new GoFloat(Number(node.value));
+        return this.argumentFail(`expected float; found ${text}`);
+    }
   }
 
-  private evalCall(
-    dot: unknown,
-    spec: FunctionSpec,
-    node: AnyNode,
+  /** An evaluated value passed where a parameter of `kind` is declared. */
+  private convert(value: unknown, kind: ParamKind | undefined): unknown {
+    if (kind === undefined) return value;
+    if (kind === 'any') return value === undefined ? null : value;
+    const type = GO_PARAM_TYPES[kind];
+    if (value === undefined) this.argumentFail(`invalid value; expected ${type}`);
+    if (value === null)
+      this.argumentFail(`wrong type for value; expected ${type}; got interface {}`);
+    if (!hasKind(value, kind))
+      this.argumentFail(`wrong type for value; expected ${type}; got ${goTypeName(value)}`);
+    return value;
+  }
+
+  private call(
     name: string,
+    node: AnyNode,
     args: readonly ArgNode[],
-    final: Final,
+    dot: unknown,
+    piped: Piped,
   ): unknown {
-    const hasFinal = final !== MISSING;
-    const numIn = args.length + (hasFinal ? 1 : 0);
+    this.current = node;
+    const spec = this.context.functions.get(name);
+    if (spec === undefined) return this.fail(`${quoteString(name)} is not a defined function`);
+    const hasPiped = piped !== NOTHING_PIPED;
+    const count = args.length + (hasPiped ? 1 : 0);
     const fixed = spec.params.length;
-    if (spec.variadic !== undefined) {
-      if (numIn < fixed)
-        this.error(`wrong number of args for ${name}: want at least ${fixed} got ${args.length}`);
-    } else if (numIn !== fixed) {
-      this.error(`wrong number of args for ${name}: want ${fixed} got ${numIn}`);
+    if (spec.variadic === undefined && count !== fixed) {
+      this.fail(`wrong number of args for ${name}: want ${fixed} got ${count}`);
+    }
+    if (spec.variadic !== undefined && count < fixed) {
+      this.fail(`wrong number of args for ${name}: want at least ${fixed} got ${count}`);
     }
 
     if (spec.special === 'and' || spec.special === 'or') {
-      let value: unknown = undefined;
+      // Short-circuit: stop at the first false (and) or true (or) operand and return it.
+      const stopAt = spec.special === 'or';
+      let value: unknown;
       for (const arg of args) {
-        value = this.evalArg(dot, 'any', arg);
-        if (isTrue(value) === (spec.special === 'or')) return value;
+        value = this.evaluateArgument(arg, dot, 'any');
+        if (isTrue(value) === stopAt) return value;
       }
-      if (hasFinal) value = final;
-      return value;
+      return hasPiped ? piped : value;
     }
 
-    const kindAt = (i: number): ParamKind =>
-      i < fixed ? spec.params[i]! : (spec.variadic ?? 'any');
-    const argv: unknown[] = [];
-    const outerArgument = this.argument;
+    const paramKind = (i: number): ParamKind => spec.params[i] ?? spec.variadic ?? 'any';
+    const values: unknown[] = [];
+    const outer = this.argument;
     try {
       args.forEach((arg, i) => {
         this.argument = { functionName: name, index: i + 1 };
-        argv.push(this.evalArg(dot, kindAt(i), arg));
+        values.push(this.evaluateArgument(arg, dot, paramKind(i)));
       });
-      this.argument = { functionName: name, index: numIn };
-      if (hasFinal) argv.push(this.validateType(final, kindAt(numIn - 1)));
+      if (hasPiped) {
+        this.argument = { functionName: name, index: count };
+        values.push(this.convert(piped, paramKind(count - 1)));
+      }
     } finally {
-      this.argument = outerArgument;
+      this.argument = outer;
     }
-
+    this.current = node;
     if (spec.special === 'call') {
-      const calleeName = args.length > 0 ? nodeToString(args[0]!) : formatValue(final);
-      return this.callFunctionValue(node, calleeName, argv);
+      return this.callValue(args.length > 0 ? nodeToString(args[0]!) : formatValue(piped), values);
     }
-    return this.invoke(node, name, spec, argv);
+    return this.invoke(name, spec, values);
   }
 
-  private invoke(node: AnyNode, name: string, spec: FunctionSpec, argv: unknown[]): unknown {
+  private invoke(name: string, spec: FunctionSpec, values: unknown[]): unknown {
+    const node = this.current;
     try {
-      return spec.fn(...argv);
+      return spec.fn(...values);
     } catch (error) {
       if (error instanceof TemplateError) throw error;
-      this.at(node);
+      this.current = node;
       const message = error instanceof Error ? error.message : String(error);
-      this.error(
+      return this.fail(
         `error calling ${name}: ${message}`,
         error instanceof FunctionError ? undefined : error,
       );
     }
   }
 
-  /** The `call` builtin: invokes a function found in the data, checking its declared signature. */
-  private callFunctionValue(node: AnyNode, calleeName: string, argv: unknown[]): unknown {
-    const [fn, ...rest] = argv;
-    const fail = (message: string): never => {
-      this.at(node);
-      return this.error(`error calling call: ${message}`);
-    };
+  /** The `call` builtin: calls a function found in the data, checking its declared signature. */
+  private callValue(calleeName: string, values: unknown[]): unknown {
+    const [fn, ...rest] = values;
+    const fail = (message: string): never => this.fail(`error calling call: ${message}`);
     if (fn === undefined || fn === null) fail('call of nil');
     if (typeof fn !== 'function') fail(`non-function ${calleeName} of type ${goTypeName(fn)}`);
     const spec = specFor(fn as (...args: unknown[]) => unknown);
     const fixed = spec.params.length;
-    if (spec.variadic !== undefined) {
-      if (rest.length < fixed)
-        fail(`wrong number of args for ${calleeName}: got ${rest.length} want at least ${fixed}`);
-    } else if (rest.length !== fixed) {
+    if (spec.variadic === undefined && rest.length !== fixed) {
       fail(`wrong number of args for ${calleeName}: got ${rest.length} want ${fixed}`);
     }
+    if (spec.variadic !== undefined && rest.length < fixed) {
+      fail(`wrong number of args for ${calleeName}: got ${rest.length} want at least ${fixed}`);
+    }
     rest.forEach((value, i) => {
-      const kind = i < fixed ? spec.params[i]! : (spec.variadic ?? 'any');
+      const kind = spec.params[i] ?? spec.variadic ?? 'any';
       if (kind === 'any') return;
-      if (value === undefined || value === null)
-        fail(`arg ${i}: value is nil; should be of type ${PARAM_TYPE_NAMES[kind]}`);
-      if (!matchesKind(value, kind)) {
-        fail(`arg ${i}: value has type ${goTypeName(value)}; should be ${PARAM_TYPE_NAMES[kind]}`);
+      if (value === undefined || value === null) {
+        fail(`arg ${i}: value is nil; should be of type ${GO_PARAM_TYPES[kind]}`);
       }
+      if (!hasKind(value, kind))
+        fail(`arg ${i}: value has type ${goTypeName(value)}; should be ${GO_PARAM_TYPES[kind]}`);
     });
     return this.invoke(
-      node,
       'call',
       spec,
       rest.map((value) => (value === undefined ? null : value)),
     );
   }
-
-  /** Converts an evaluated argument to the parameter's type as Go's validateType does. */
-  private validateType(value: unknown, kind: ParamKind | undefined): unknown {
-    if (kind === undefined) return value;
-    if (kind === 'any') return value === undefined ? null : value;
-    const typeName = PARAM_TYPE_NAMES[kind];
-    if (value === undefined) this.argumentError(`invalid value; expected ${typeName}`);
-    if (value === null)
-      this.argumentError(`wrong type for value; expected ${typeName}; got interface {}`);
-    if (!matchesKind(value, kind)) {
-      this.argumentError(`wrong type for value; expected ${typeName}; got ${goTypeName(value)}`);
-    }
-    return value;
-  }
-
-  /** A type error in a function argument; Go's message, prefixed with which argument of which function. */
-  private argumentError(message: string): never {
-    const argument = this.argument;
-    if (argument === undefined) return this.error(message);
-    return this.error(`argument ${argument.index} of ${argument.functionName}: ${message}`);
-  }
-
-  private evalArg(dot: unknown, kind: ParamKind | undefined, node: ArgNode): unknown {
-    this.at(node);
-    switch (node.type) {
-      case 'dot':
-        return this.validateType(dot, kind);
-      case 'nil':
-        if (kind === undefined || kind === 'any') return null;
-        return this.argumentError(`cannot assign nil to ${PARAM_TYPE_NAMES[kind]}`);
-      case 'field':
-        return this.validateType(this.evalFieldNode(dot, node, [node], MISSING), kind);
-      case 'variable':
-        return this.validateType(this.evalVariableNode(dot, node, [], MISSING), kind);
-      case 'pipe':
-        return this.validateType(this.evalPipeline(dot, node), kind);
-      case 'identifier':
-        return this.validateType(this.evalFunction(dot, node, node, [], MISSING), kind);
-      case 'chain':
-        return this.validateType(this.evalChainNode(dot, node, [], MISSING), kind);
-    }
-    switch (kind ?? 'any') {
-      case 'any':
-        return node.type === 'bool' ? node.value : node.type === 'number' ? node.value : node.text;
-      case 'bool':
-        if (node.type === 'bool') return node.value;
-        return this.argumentError(`expected bool; found ${nodeToString(node)}`);
-      case 'string':
-        if (node.type === 'string') return node.text;
-        return this.argumentError(`expected string; found ${nodeToString(node)}`);
-      case 'int':
-        if (node.type === 'number' && kindOf(node.value) === 'int') return node.value;
-        if (node.type === 'number' && Number.isInteger(Number(node.value)))
-          return Number(node.value);
-        return this.argumentError(`expected integer; found ${nodeToString(node)}`);
-      case 'float':
-        if (node.type === 'number') return new GoFloat(Number(node.value));
-        return this.argumentError(`expected float; found ${nodeToString(node)}`);
-    }
-  }
 }
 
-function matchesKind(value: unknown, kind: ParamKind): boolean {
+function hasKind(value: unknown, kind: ParamKind): boolean {
   switch (kind) {
     case 'any':
       return true;
@@ -602,25 +530,24 @@ function matchesKind(value: unknown, kind: ParamKind): boolean {
     case 'bool':
       return typeof value === 'boolean';
     case 'int':
-      return kindOf(value) === 'int';
     case 'float':
-      return kindOf(value) === 'float';
+      return kindOf(value) === kind;
   }
 }
 
-/** Runs the named tree of a template set with `data` as dot and `$`. */
+/** Renders the named tree of a template set with `data` as dot and `$`. */
 export function executeTree(context: ExecContext, name: string, data: unknown): string {
-  const tree = context.trees.get(name);
-  const execution = new Execution(context, name, data);
+  const renderer = new Renderer(context, name, data);
+  const tree: ListNode | undefined = context.trees.get(name);
   if (tree === undefined)
-    return execution.error(`no template ${quoteString(name)} associated with template`);
+    return renderer.fail(`no template ${quoteString(name)} associated with template`);
   try {
-    execution.walk(data, tree);
+    renderer.run(tree, data);
   } catch (error) {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      execution.error('exceeded maximum template depth (JavaScript call stack exhausted)', error);
+      renderer.fail('exceeded maximum template depth (JavaScript call stack exhausted)', error);
     }
     throw error;
   }
-  return execution.output();
+  return renderer.result();
 }

@@ -593,6 +593,8 @@ function formatInteger(
   verb: string,
   digits: string,
 ): string {
+  // Integral doubles beyond 2^53 print exactly, as the int64 they stand for.
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) value = BigInt(value);
   const negative = value < 0;
   const magnitude = typeof value === 'bigint' ? (negative ? -value : value) : Math.abs(value);
   let prec = 0;

@@ -1,10 +1,31 @@
 /**
- * Go text/template for scenario files, with ClusterLoader2's function table, so that upstream
- * CL2 test configs and object templates render here exactly as CL2 renders them.
+ * Go `text/template` for scenario files, with ClusterLoader2's function table, so that upstream
+ * CL2 test configs and object templates render here as CL2 renders them.
  *
  * ```ts
  * const yaml = renderTemplate(text, { Nodes: 100 }, { name: 'scenarios/density.yaml' });
  * ```
+ *
+ * Supported, with Go's semantics and error messages: text and actions, `{{- -}}` trim markers,
+ * comment actions, pipelines, parenthesised arguments, field chains on maps (`.A.B`, `$x.A`,
+ * `(index .L 0).A`), variables (`:=`, `=`, `$`), `if`/`else if`/`else`, `with`/`else with`,
+ * `range` over slices, maps (sorted keys) and ints with `$i, $v :=`, `else`, `break`/`continue`,
+ * `define`/`template`/`block`, all literal kinds (ints and floats kept apart: `1` is an int, `1.0` a
+ * float64), the builtins (`and`/`or` short-circuit, `eq` with several operands, comparison errors on
+ * mixed types, `printf` with fmt's verbs, flags, widths and `%!verb(...)` diagnostics), the
+ * `missingkey` option, and CL2's functions (cl2-functions.ts). A missing map key prints
+ * `<no value>` and is passed to functions as nil, which is what makes `DefaultParam` work.
+ *
+ * Value model (values.ts): plain objects and `Map`s are Go maps, arrays are slices, integral
+ * numbers are ints and others float64; wrap an integral float in {@link GoFloat} to keep it a float
+ * (Go prints `float64(1e6)` as `1e+06`).
+ *
+ * Not supported: methods and struct fields (data is plain JSON-like values), complex numbers,
+ * custom delimiters, channels and iterator functions in `range`, html/template's contextual
+ * escaping, and safetext's YAML-injection check (its `StructuralData` is accepted as identity).
+ * `RandDataWithSeed` is deterministic per seed string but does not reproduce Go's math/rand stream,
+ * and `IncludeFile` resolves against `baseDir` (CL2: the binary's directory), expanding `$VARS`
+ * before resolving. Division by zero in `DivideInt`/`DivideFloat` is an error, as in current CL2.
  */
 import path from 'node:path';
 

@@ -1,10 +1,10 @@
-import { quoteString } from './gofmt.js';
-
 /**
- * The text/template scanner: splits a template into text and the tokens inside `{{ }}` actions,
- * applying the `{{- ` / ` -}}` trim markers and dropping comment actions on the way, exactly
- * as Go's text/template/parse lexer does.
+ * Splits a template into text and the tokens of its `{{ }}` actions. Trim markers (`{{- ` and
+ * ` -}}`) are applied to the neighbouring text here, and comment actions are dropped, so the
+ * parser only sees text, delimiters and action tokens. The whole input is tokenised up front; a
+ * lexical error becomes the last token, so the parser reports any earlier syntax error first.
  */
+import { quoteString } from './gofmt.js';
 
 export type ItemType =
   | 'error'
@@ -46,12 +46,13 @@ export interface Item {
   type: ItemType;
   /** Offset of the token in the template text. */
   pos: number;
+  /** The token's text, or the message of an `error` item. */
   value: string;
+  /** 1-based line of `pos`. */
   line: number;
 }
 
 const KEYWORDS: ReadonlyMap<string, ItemType> = new Map<string, ItemType>([
-  ['.', 'dot'],
   ['block', 'block'],
   ['break', 'break'],
   ['continue', 'continue'],
@@ -65,503 +66,369 @@ const KEYWORDS: ReadonlyMap<string, ItemType> = new Map<string, ItemType>([
   ['with', 'with'],
 ]);
 
+const KEYWORD_TYPES: ReadonlySet<ItemType> = new Set<ItemType>([...KEYWORDS.values(), 'dot']);
+
 export function isKeyword(type: ItemType): boolean {
-  return (
-    type === 'block' ||
-    type === 'break' ||
-    type === 'continue' ||
-    type === 'dot' ||
-    type === 'define' ||
-    type === 'else' ||
-    type === 'end' ||
-    type === 'if' ||
-    type === 'nil' ||
-    type === 'range' ||
-    type === 'template' ||
-    type === 'with'
-  );
+  return KEYWORD_TYPES.has(type);
 }
 
-const LEFT_DELIM = '{{';
-const RIGHT_DELIM = '}}';
-const LEFT_COMMENT = '/*';
-const RIGHT_COMMENT = '*/';
-const TRIM_MARKER_LENGTH = 2;
+export interface LexerOptions {
+  /** `break` and `continue` are keywords unless a function of that name exists. */
+  breakOK: boolean;
+  continueOK: boolean;
+}
+
+const OPEN = '{{';
+const CLOSE = '}}';
+const COMMENT_OPEN = '/*';
+const COMMENT_CLOSE = '*/';
 
 export function isSpace(char: string | undefined): boolean {
   return char === ' ' || char === '\t' || char === '\r' || char === '\n';
 }
 
-const LETTER_OR_DIGIT = /^[\p{L}\p{Nd}_]$/u;
+const UNICODE_WORD_CHAR = /^[\p{L}\p{Nd}_]$/u;
 
+/** Letters, digits and `_`, which make up identifiers, field and variable names. */
 export function isAlphaNumeric(char: string | undefined): boolean {
   if (char === undefined) return false;
-  const code = char.charCodeAt(0);
-  if (code < 0x80) {
-    return (
-      char === '_' ||
-      (code >= 48 && code <= 57) ||
-      (code >= 65 && code <= 90) ||
-      (code >= 97 && code <= 122)
-    );
-  }
-  return LETTER_OR_DIGIT.test(char);
+  if (char.charCodeAt(0) < 0x80) return /^[A-Za-z0-9_]$/.test(char);
+  return UNICODE_WORD_CHAR.test(char);
 }
 
-function hasLeftTrimMarker(text: string, at: number): boolean {
-  return text[at] === '-' && isSpace(text[at + 1]);
+function isDigit(char: string | undefined): boolean {
+  return char !== undefined && char >= '0' && char <= '9';
 }
 
-function hasRightTrimMarker(text: string, at: number): boolean {
-  return isSpace(text[at]) && text[at + 1] === '-';
-}
-
-function countNewlines(text: string, from: number, to: number): number {
-  let count = 0;
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) count++;
-  return count;
-}
-
-type StateFn = ((lexer: Lexer) => StateFn) | null;
-
-export interface LexerOptions {
-  /** `break`/`continue` are keywords unless a function of that name exists. */
-  breakOK: boolean;
-  continueOK: boolean;
-}
-
-export class Lexer {
-  private pos = 0;
-  private start = 0;
-  private atEOF = false;
-  private parenDepth = 0;
-  private line = 1;
-  private startLine = 1;
-  private item: Item;
-  private insideAction = false;
-  private input: string;
-
-  constructor(
-    input: string,
-    readonly options: LexerOptions,
-  ) {
-    this.input = input;
-    this.item = { type: 'eof', pos: 0, value: 'EOF', line: 1 };
-  }
-
-  nextItem(): Item {
-    this.item = { type: 'eof', pos: this.pos, value: 'EOF', line: this.startLine };
-    let state: StateFn = this.insideAction ? lexInsideAction : lexText;
-    while (state !== null) state = state(this);
-    return this.item;
-  }
-
-  // Scanner primitives, on UTF-16 code points.
-
-  next(): string | undefined {
-    if (this.pos >= this.input.length) {
-      this.atEOF = true;
-      return undefined;
-    }
-    const codePoint = this.input.codePointAt(this.pos)!;
-    const char = String.fromCodePoint(codePoint);
-    this.pos += char.length;
-    if (char === '\n') this.line++;
-    return char;
-  }
-
-  peek(): string | undefined {
-    const char = this.next();
-    this.backup();
-    return char;
-  }
-
-  backup(): void {
-    if (!this.atEOF && this.pos > 0) {
-      const low = this.input.charCodeAt(this.pos - 1);
-      const width = low >= 0xdc00 && low <= 0xdfff && this.pos > 1 ? 2 : 1;
-      this.pos -= width;
-      if (this.input[this.pos] === '\n') this.line--;
-    }
-  }
-
-  private thisItem(type: ItemType): Item {
-    const item: Item = {
-      type,
-      pos: this.start,
-      value: this.input.slice(this.start, this.pos),
-      line: this.startLine,
-    };
-    this.start = this.pos;
-    this.startLine = this.line;
-    return item;
-  }
-
-  emit(type: ItemType): StateFn {
-    return this.emitItem(this.thisItem(type));
-  }
-
-  emitItem(item: Item): StateFn {
-    this.item = item;
-    return null;
-  }
-
-  ignore(): void {
-    this.line += countNewlines(this.input, this.start, this.pos);
-    this.start = this.pos;
-    this.startLine = this.line;
-  }
-
-  accept(valid: string): boolean {
-    const char = this.next();
-    if (char !== undefined && valid.includes(char)) return true;
-    this.backup();
-    return false;
-  }
-
-  acceptRun(valid: string): void {
-    for (;;) {
-      const char = this.next();
-      if (char === undefined || !valid.includes(char)) break;
-    }
-    this.backup();
-  }
-
-  errorf(message: string): StateFn {
-    this.item = { type: 'error', pos: this.start, value: message, line: this.startLine };
-    this.start = 0;
-    this.pos = 0;
-    this.input = '';
-    return null;
-  }
-
-  // States.
-
-  lexText(): StateFn {
-    const found = this.input.indexOf(LEFT_DELIM, this.pos);
-    if (found >= 0) {
-      if (found > this.pos) {
-        this.pos = found;
-        let trimLength = 0;
-        const delimEnd = this.pos + LEFT_DELIM.length;
-        if (hasLeftTrimMarker(this.input, delimEnd)) {
-          while (
-            this.pos - trimLength > this.start &&
-            isSpace(this.input[this.pos - trimLength - 1])
-          ) {
-            trimLength++;
-          }
-        }
-        this.pos -= trimLength;
-        this.line += countNewlines(this.input, this.start, this.pos);
-        const item = this.thisItem('text');
-        this.pos += trimLength;
-        this.ignore();
-        if (item.value.length > 0) return this.emitItem(item);
-      }
-      return lexLeftDelim;
-    }
-    this.pos = this.input.length;
-    if (this.pos > this.start) {
-      this.line += countNewlines(this.input, this.start, this.pos);
-      return this.emit('text');
-    }
-    return this.emit('eof');
-  }
-
-  atRightDelim(): { delim: boolean; trimSpaces: boolean } {
-    if (
-      hasRightTrimMarker(this.input, this.pos) &&
-      this.input.startsWith(RIGHT_DELIM, this.pos + TRIM_MARKER_LENGTH)
-    ) {
-      return { delim: true, trimSpaces: true };
-    }
-    if (this.input.startsWith(RIGHT_DELIM, this.pos)) return { delim: true, trimSpaces: false };
-    return { delim: false, trimSpaces: false };
-  }
-
-  private leftTrimLength(at: number): number {
-    let i = at;
-    while (i < this.input.length && isSpace(this.input[i])) i++;
-    return i - at;
-  }
-
-  lexLeftDelim(): StateFn {
-    this.pos += LEFT_DELIM.length;
-    const trimSpace = hasLeftTrimMarker(this.input, this.pos);
-    const afterMarker = trimSpace ? TRIM_MARKER_LENGTH : 0;
-    if (this.input.startsWith(LEFT_COMMENT, this.pos + afterMarker)) {
-      this.pos += afterMarker;
-      this.ignore();
-      return lexComment;
-    }
-    const item = this.thisItem('leftDelim');
-    this.insideAction = true;
-    this.pos += afterMarker;
-    this.ignore();
-    this.parenDepth = 0;
-    return this.emitItem(item);
-  }
-
-  lexComment(): StateFn {
-    this.pos += LEFT_COMMENT.length;
-    const end = this.input.indexOf(RIGHT_COMMENT, this.pos);
-    if (end < 0) return this.errorf('unclosed comment');
-    this.pos = end + RIGHT_COMMENT.length;
-    const { delim, trimSpaces } = this.atRightDelim();
-    if (!delim) return this.errorf('comment ends before closing delimiter');
-    this.line += countNewlines(this.input, this.start, this.pos);
-    this.thisItem('text');
-    if (trimSpaces) this.pos += TRIM_MARKER_LENGTH;
-    this.pos += RIGHT_DELIM.length;
-    if (trimSpaces) this.pos += this.leftTrimLength(this.pos);
-    this.ignore();
-    return lexText;
-  }
-
-  lexRightDelim(): StateFn {
-    const { trimSpaces } = this.atRightDelim();
-    if (trimSpaces) {
-      this.pos += TRIM_MARKER_LENGTH;
-      this.ignore();
-    }
-    this.pos += RIGHT_DELIM.length;
-    const item = this.thisItem('rightDelim');
-    if (trimSpaces) {
-      this.pos += this.leftTrimLength(this.pos);
-      this.ignore();
-    }
-    this.insideAction = false;
-    return this.emitItem(item);
-  }
-
-  lexInsideAction(): StateFn {
-    const { delim } = this.atRightDelim();
-    if (delim) {
-      if (this.parenDepth === 0) return lexRightDelim;
-      return this.errorf('unclosed left paren');
-    }
-    const char = this.next();
-    if (char === undefined) return this.errorf('unclosed action');
-    if (isSpace(char)) {
-      this.backup();
-      return lexSpace;
-    }
-    switch (char) {
-      case '=':
-        return this.emit('assign');
-      case ':':
-        if (this.next() !== '=') return this.errorf('expected :=');
-        return this.emit('declare');
-      case '|':
-        return this.emit('pipe');
-      case '"':
-        return lexQuote;
-      case '`':
-        return lexRawQuote;
-      case '$':
-        return lexVariable;
-      case "'":
-        return lexChar;
-      case '(':
-        this.parenDepth++;
-        return this.emit('leftParen');
-      case ')':
-        this.parenDepth--;
-        if (this.parenDepth < 0) return this.errorf('unexpected right paren');
-        return this.emit('rightParen');
-    }
-    if (char === '.') {
-      const following = this.input[this.pos];
-      if (following !== undefined && (following < '0' || following > '9')) return lexField;
-    }
-    if (char === '.' || char === '+' || char === '-' || (char >= '0' && char <= '9')) {
-      this.backup();
-      return lexNumber;
-    }
-    if (isAlphaNumeric(char)) {
-      this.backup();
-      return lexIdentifier;
-    }
-    const code = char.codePointAt(0)!;
-    if (code >= 0x20 && code < 0x7f) return this.emit('char');
-    return this.errorf(`unrecognized character in action: ${describeRune(code)}`);
-  }
-
-  lexSpace(): StateFn {
-    let spaces = 0;
-    while (isSpace(this.peek())) {
-      this.next();
-      spaces++;
-    }
-    if (
-      hasRightTrimMarker(this.input, this.pos - 1) &&
-      this.input.startsWith(RIGHT_DELIM, this.pos - 1 + TRIM_MARKER_LENGTH)
-    ) {
-      this.backup();
-      if (spaces === 1) return lexRightDelim;
-    }
-    return this.emit('space');
-  }
-
-  lexIdentifier(): StateFn {
-    for (;;) {
-      const char = this.next();
-      if (isAlphaNumeric(char)) continue;
-      this.backup();
-      const word = this.input.slice(this.start, this.pos);
-      if (!this.atTerminator())
-        return this.errorf(`bad character ${describeRune(char?.codePointAt(0))}`);
-      const keyword = KEYWORDS.get(word);
-      if (keyword !== undefined && keyword !== 'dot') {
-        if (
-          (keyword === 'break' && !this.options.breakOK) ||
-          (keyword === 'continue' && !this.options.continueOK)
-        ) {
-          return this.emit('identifier');
-        }
-        return this.emit(keyword);
-      }
-      if (word[0] === '.') return this.emit('field');
-      if (word === 'true' || word === 'false') return this.emit('bool');
-      return this.emit('identifier');
-    }
-  }
-
-  lexFieldOrVariable(type: 'field' | 'variable'): StateFn {
-    if (this.atTerminator()) return this.emit(type === 'variable' ? 'variable' : 'dot');
-    let char: string | undefined;
-    for (;;) {
-      char = this.next();
-      if (!isAlphaNumeric(char)) {
-        this.backup();
-        break;
-      }
-    }
-    if (!this.atTerminator())
-      return this.errorf(`bad character ${describeRune(char?.codePointAt(0))}`);
-    return this.emit(type);
-  }
-
-  atTerminator(): boolean {
-    const char = this.peek();
-    if (isSpace(char)) return true;
-    switch (char) {
-      case undefined:
-      case '.':
-      case ',':
-      case '|':
-      case ':':
-      case ')':
-      case '(':
-        return true;
-    }
-    return this.input.startsWith(RIGHT_DELIM, this.pos);
-  }
-
-  lexChar(): StateFn {
-    for (;;) {
-      const char = this.next();
-      if (char === '\\') {
-        const escaped = this.next();
-        if (escaped !== undefined && escaped !== '\n') continue;
-        return this.errorf('unterminated character constant');
-      }
-      if (char === undefined || char === '\n')
-        return this.errorf('unterminated character constant');
-      if (char === "'") break;
-    }
-    return this.emit('charConstant');
-  }
-
-  lexNumber(): StateFn {
-    if (!this.scanNumber())
-      return this.errorf(`bad number syntax: ${goQuote(this.input.slice(this.start, this.pos))}`);
-    const sign = this.peek();
-    if (sign === '+' || sign === '-') {
-      if (!this.scanNumber() || this.input[this.pos - 1] !== 'i') {
-        return this.errorf(`bad number syntax: ${goQuote(this.input.slice(this.start, this.pos))}`);
-      }
-      return this.emit('complex');
-    }
-    return this.emit('number');
-  }
-
-  private scanNumber(): boolean {
-    this.accept('+-');
-    let digits = '0123456789_';
-    if (this.accept('0')) {
-      if (this.accept('xX')) digits = '0123456789abcdefABCDEF_';
-      else if (this.accept('oO')) digits = '01234567_';
-      else if (this.accept('bB')) digits = '01_';
-    }
-    this.acceptRun(digits);
-    if (this.accept('.')) this.acceptRun(digits);
-    if (digits.length === 11 && this.accept('eE')) {
-      this.accept('+-');
-      this.acceptRun('0123456789_');
-    }
-    if (digits.length === 23 && this.accept('pP')) {
-      this.accept('+-');
-      this.acceptRun('0123456789_');
-    }
-    this.accept('i');
-    if (isAlphaNumeric(this.peek())) {
-      this.next();
-      return false;
-    }
-    return true;
-  }
-
-  lexQuote(): StateFn {
-    for (;;) {
-      const char = this.next();
-      if (char === '\\') {
-        const escaped = this.next();
-        if (escaped !== undefined && escaped !== '\n') continue;
-        return this.errorf('unterminated quoted string');
-      }
-      if (char === undefined || char === '\n') return this.errorf('unterminated quoted string');
-      if (char === '"') break;
-    }
-    return this.emit('string');
-  }
-
-  lexRawQuote(): StateFn {
-    for (;;) {
-      const char = this.next();
-      if (char === undefined) return this.errorf('unterminated raw quoted string');
-      if (char === '`') break;
-    }
-    return this.emit('rawString');
-  }
-}
-
-const lexText = (lexer: Lexer): StateFn => lexer.lexText();
-const lexLeftDelim = (lexer: Lexer): StateFn => lexer.lexLeftDelim();
-const lexComment = (lexer: Lexer): StateFn => lexer.lexComment();
-const lexRightDelim = (lexer: Lexer): StateFn => lexer.lexRightDelim();
-const lexInsideAction = (lexer: Lexer): StateFn => lexer.lexInsideAction();
-const lexSpace = (lexer: Lexer): StateFn => lexer.lexSpace();
-const lexIdentifier = (lexer: Lexer): StateFn => lexer.lexIdentifier();
-const lexField = (lexer: Lexer): StateFn => lexer.lexFieldOrVariable('field');
-const lexVariable = (lexer: Lexer): StateFn =>
-  lexer.atTerminator() ? lexer.emit('variable') : lexer.lexFieldOrVariable('variable');
-const lexChar = (lexer: Lexer): StateFn => lexer.lexChar();
-const lexNumber = (lexer: Lexer): StateFn => lexer.lexNumber();
-const lexQuote = (lexer: Lexer): StateFn => lexer.lexQuote();
-const lexRawQuote = (lexer: Lexer): StateFn => lexer.lexRawQuote();
-
-/** Go's `%#U`: `U+0041 'A'`. */
-function describeRune(codePoint: number | undefined): string {
-  if (codePoint === undefined) return 'U+FFFFFFFFFFFFFFFF';
+/** Go's `%#U` of a rune, as its messages name bad characters: `U+0041 'A'`. */
+function describeRune(char: string | undefined): string {
+  if (char === undefined) return 'U+FFFFFFFFFFFFFFFF';
+  const codePoint = char.codePointAt(0)!;
   const hex = 'U+' + codePoint.toString(16).toUpperCase().padStart(4, '0');
-  return codePoint >= 0x20 && codePoint !== 0x7f
-    ? `${hex} '${String.fromCodePoint(codePoint)}'`
-    : hex;
+  return codePoint >= 0x20 && codePoint !== 0x7f ? `${hex} '${char}'` : hex;
 }
 
 /** Go's `%q`, for token text in messages. */
 export function goQuote(text: string): string {
   return quoteString(text);
+}
+
+class LexicalError extends Error {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Tokenises one template text; `nextItem` hands the tokens out in order, then EOF (or the error). */
+export class Lexer {
+  private readonly items: Item[] = [];
+  private next = 0;
+  private readonly lineStarts: number[] = [0];
+
+  constructor(
+    private readonly input: string,
+    private readonly options: LexerOptions,
+  ) {
+    for (let i = input.indexOf('\n'); i >= 0; i = input.indexOf('\n', i + 1))
+      this.lineStarts.push(i + 1);
+    try {
+      this.scanAll();
+    } catch (error) {
+      if (!(error instanceof LexicalError)) throw error;
+      this.items.push({
+        type: 'error',
+        pos: error.pos,
+        value: error.message,
+        line: this.lineOf(error.pos),
+      });
+    }
+  }
+
+  nextItem(): Item {
+    const item = this.items[Math.min(this.next, this.items.length - 1)]!;
+    if (this.next < this.items.length) this.next++;
+    return item;
+  }
+
+  private lineOf(pos: number): number {
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.lineStarts[middle]! <= pos) low = middle;
+      else high = middle - 1;
+    }
+    return low + 1;
+  }
+
+  private push(type: ItemType, start: number, end: number): void {
+    this.items.push({
+      type,
+      pos: start,
+      value: this.input.slice(start, end),
+      line: this.lineOf(start),
+    });
+  }
+
+  /** `-` plus one white-space character right after `{{` asks to trim the text before it. */
+  private hasLeftTrim(at: number): boolean {
+    return this.input[at] === '-' && isSpace(this.input[at + 1]);
+  }
+
+  /** One white-space character plus `-` right before `}}` asks to trim the text after it. */
+  private hasRightTrim(at: number): boolean {
+    return (
+      isSpace(this.input[at]) && this.input[at + 1] === '-' && this.input.startsWith(CLOSE, at + 2)
+    );
+  }
+
+  private skipSpace(from: number): number {
+    let at = from;
+    while (isSpace(this.input[at])) at++;
+    return at;
+  }
+
+  private scanAll(): void {
+    let at = 0;
+    while (at < this.input.length) {
+      const open = this.input.indexOf(OPEN, at);
+      if (open < 0) {
+        this.push('text', at, this.input.length);
+        break;
+      }
+      const trimBefore = this.hasLeftTrim(open + OPEN.length);
+      let textEnd = open;
+      if (trimBefore) while (textEnd > at && isSpace(this.input[textEnd - 1])) textEnd--;
+      if (textEnd > at) this.push('text', at, textEnd);
+      const body = open + OPEN.length + (trimBefore ? 2 : 0);
+      at = this.input.startsWith(COMMENT_OPEN, body)
+        ? this.skipComment(open, body)
+        : this.scanAction(open, body);
+    }
+    this.items.push({
+      type: 'eof',
+      pos: this.input.length,
+      value: 'EOF',
+      line: this.lineOf(this.input.length),
+    });
+  }
+
+  /** Skips a comment action; returns where the following text starts. */
+  private skipComment(open: number, body: number): number {
+    const close = this.input.indexOf(COMMENT_CLOSE, body + COMMENT_OPEN.length);
+    if (close < 0) throw new LexicalError('unclosed comment', open);
+    const after = close + COMMENT_CLOSE.length;
+    if (this.input.startsWith(CLOSE, after)) return after + CLOSE.length;
+    if (this.hasRightTrim(after)) return this.skipSpace(after + 2 + CLOSE.length);
+    throw new LexicalError('comment ends before closing delimiter', open);
+  }
+
+  /** Emits the tokens of one action; returns where the following text starts. */
+  private scanAction(open: number, body: number): number {
+    this.push('leftDelim', open, open + OPEN.length);
+    let parenDepth = 0;
+    let at = body;
+    for (;;) {
+      const char = this.input[at];
+      if (char === undefined) throw new LexicalError('unclosed action', at);
+      if (this.input.startsWith(CLOSE, at)) {
+        if (parenDepth > 0) throw new LexicalError('unclosed left paren', at);
+        this.push('rightDelim', at, at + CLOSE.length);
+        return at + CLOSE.length;
+      }
+      if (isSpace(char)) {
+        const end = this.skipSpace(at);
+        // The last white-space character may belong to a ` -}}` closing delimiter.
+        if (this.hasRightTrim(end - 1)) {
+          if (parenDepth > 0) throw new LexicalError('unclosed left paren', end - 1);
+          if (end - 1 > at) this.push('space', at, end - 1);
+          this.push('rightDelim', end + 1, end + 1 + CLOSE.length);
+          return this.skipSpace(end + 1 + CLOSE.length);
+        }
+        this.push('space', at, end);
+        at = end;
+        continue;
+      }
+      at = this.scanToken(at, char, (delta) => {
+        parenDepth += delta;
+        if (parenDepth < 0) throw new LexicalError('unexpected right paren', at);
+      });
+    }
+  }
+
+  /** Emits one token starting at `start` (not white space, not `}}`); returns where it ends. */
+  private scanToken(start: number, char: string, paren: (delta: number) => void): number {
+    switch (char) {
+      case '=':
+        this.push('assign', start, start + 1);
+        return start + 1;
+      case ':':
+        if (this.input[start + 1] !== '=') throw new LexicalError('expected :=', start);
+        this.push('declare', start, start + 2);
+        return start + 2;
+      case '|':
+        this.push('pipe', start, start + 1);
+        return start + 1;
+      case '(':
+        paren(1);
+        this.push('leftParen', start, start + 1);
+        return start + 1;
+      case ')':
+        paren(-1);
+        this.push('rightParen', start, start + 1);
+        return start + 1;
+      case '"':
+        return this.scanQuoted(start, '"', 'string', 'unterminated quoted string');
+      case "'":
+        return this.scanQuoted(start, "'", 'charConstant', 'unterminated character constant');
+      case '`': {
+        const close = this.input.indexOf('`', start + 1);
+        if (close < 0) throw new LexicalError('unterminated raw quoted string', start);
+        this.push('rawString', start, close + 1);
+        return close + 1;
+      }
+      case '$':
+        return this.scanName(start, 'variable');
+    }
+    if (char === '.' && !isDigit(this.input[start + 1])) return this.scanName(start, 'field');
+    if (char === '.' || char === '+' || char === '-' || isDigit(char))
+      return this.scanNumber(start);
+    if (isAlphaNumeric(char)) return this.scanWord(start);
+    const codePoint = char.codePointAt(0)!;
+    if (codePoint >= 0x20 && codePoint < 0x7f) {
+      this.push('char', start, start + 1);
+      return start + 1;
+    }
+    throw new LexicalError(
+      `unrecognized character in action: ${describeRune(String.fromCodePoint(codePoint))}`,
+      start,
+    );
+  }
+
+  /** Whether a name or word may end at `at`. */
+  private atTerminator(at: number): boolean {
+    const char = this.input[at];
+    if (char === undefined || isSpace(char) || '.,|:()'.includes(char)) return true;
+    return this.input.startsWith(CLOSE, at);
+  }
+
+  private wordEnd(from: number): number {
+    let at = from;
+    for (;;) {
+      const codePoint = this.input.codePointAt(at);
+      if (codePoint === undefined) return at;
+      const char = String.fromCodePoint(codePoint);
+      if (!isAlphaNumeric(char)) return at;
+      at += char.length;
+    }
+  }
+
+  private badCharacter(at: number): LexicalError {
+    const codePoint = this.input.codePointAt(at);
+    return new LexicalError(
+      `bad character ${describeRune(codePoint === undefined ? undefined : String.fromCodePoint(codePoint))}`,
+      at,
+    );
+  }
+
+  /** `$name` / `.Name`; a bare `$` is the root variable and a bare `.` is dot. */
+  private scanName(start: number, type: 'variable' | 'field'): number {
+    const end = this.wordEnd(start + 1);
+    if (!this.atTerminator(end)) throw this.badCharacter(end);
+    this.push(type === 'field' && end === start + 1 ? 'dot' : type, start, end);
+    return end;
+  }
+
+  private scanWord(start: number): number {
+    const end = this.wordEnd(start);
+    if (!this.atTerminator(end)) throw this.badCharacter(end);
+    const word = this.input.slice(start, end);
+    let type: ItemType = KEYWORDS.get(word) ?? 'identifier';
+    if (
+      (type === 'break' && !this.options.breakOK) ||
+      (type === 'continue' && !this.options.continueOK)
+    ) {
+      type = 'identifier';
+    }
+    if (word === 'true' || word === 'false') type = 'bool';
+    this.push(type, start, end);
+    return end;
+  }
+
+  private scanQuoted(start: number, quote: string, type: ItemType, unterminated: string): number {
+    let at = start + 1;
+    for (;;) {
+      const char = this.input[at];
+      if (char === undefined || char === '\n') throw new LexicalError(unterminated, start);
+      if (char === '\\') {
+        const escaped = this.input[at + 1];
+        if (escaped === undefined || escaped === '\n') throw new LexicalError(unterminated, start);
+        at += 2;
+        continue;
+      }
+      at++;
+      if (char === quote) break;
+    }
+    this.push(type, start, at);
+    return at;
+  }
+
+  /**
+   * A number's extent, permissively (validity is checked when the parser converts it): sign,
+   * base prefix, digits with `_`, fraction, exponent, imaginary `i`. A real part followed by a
+   * signed imaginary part (`1+2i`) makes a complex constant.
+   */
+  private scanNumber(start: number): number {
+    const end = this.numberEnd(start);
+    if (end === undefined) throw this.badNumber(start, this.wordEnd(start + 1));
+    const sign = this.input[end];
+    if (sign === '+' || sign === '-') {
+      const imaginaryEnd = this.numberEnd(end);
+      if (imaginaryEnd === undefined || this.input[imaginaryEnd - 1] !== 'i') {
+        throw this.badNumber(start, imaginaryEnd ?? end + 1);
+      }
+      this.push('complex', start, imaginaryEnd);
+      return imaginaryEnd;
+    }
+    this.push('number', start, end);
+    return end;
+  }
+
+  private badNumber(start: number, end: number): LexicalError {
+    return new LexicalError(`bad number syntax: ${goQuote(this.input.slice(start, end))}`, start);
+  }
+
+  /** Where the number starting at `from` ends, or undefined when letters run into it. */
+  private numberEnd(from: number): number | undefined {
+    const text = this.input;
+    let at = from;
+    if (text[at] === '+' || text[at] === '-') at++;
+    let digits = /[0-9_]/;
+    let exponent = /[eE]/;
+    if (text[at] === '0' && /[xXoObB]/.test(text[at + 1] ?? '')) {
+      const base = text[at + 1]!.toLowerCase();
+      digits = base === 'x' ? /[0-9a-fA-F_]/ : base === 'o' ? /[0-7_]/ : /[01_]/;
+      exponent = base === 'x' ? /[pP]/ : /$^/;
+      at += 2;
+    }
+    const run = (): void => {
+      while (at < text.length && digits.test(text[at]!)) at++;
+    };
+    run();
+    if (text[at] === '.') {
+      at++;
+      run();
+    }
+    if (exponent.test(text[at] ?? '')) {
+      at++;
+      if (text[at] === '+' || text[at] === '-') at++;
+      while (at < text.length && /[0-9_]/.test(text[at]!)) at++;
+    }
+    if (text[at] === 'i') at++;
+    if (isAlphaNumeric(text[at])) return undefined;
+    return at;
+  }
 }

@@ -44,7 +44,8 @@ export function kindOf(value: unknown): GoKind {
     case 'boolean':
       return 'bool';
     case 'number':
-      return Number.isInteger(value) ? 'int' : 'float';
+      // Integral numbers outside int64 can only have come from a float64 (YAML `1e20`).
+      return Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63 ? 'int' : 'float';
     case 'bigint':
       return 'int';
     case 'string':
