@@ -229,6 +229,7 @@ export function loadScenario(file: string, options: LoadScenarioOptions): Loaded
     fleet = resolved.fleet;
   }
   if (issues.length > 0) throw new ScenarioValidationError(file, issues);
+  warnings.push(...namespaceRangeWarnings(config, located));
 
   const skippedMethods = new Set<string>();
   const steps: ScenarioStep[] = executable.map(({ step, origin, baseDir }, i) => {
@@ -287,6 +288,22 @@ export function loadScenario(file: string, options: LoadScenarioOptions): Loaded
   };
   if (fleet) loaded.fleet = fleet;
   return loaded;
+}
+
+/** Ranges over the automanaged prefix that reach past namespace.number: CL2 fails those at run time. */
+function namespaceRangeWarnings(config: Config, located: readonly LocatedStep[]): string[] {
+  const out: string[] = [];
+  for (const { step, path: p } of located)
+    step.phases?.forEach((phase, i) => {
+      const range = phase.namespaceRange;
+      if (!range || range.basename !== undefined) return;
+      const { number, prefix } = config.namespace;
+      if (range.max > number || range.min < 1)
+        out.push(
+          `${p}.phases[${i}].namespaceRange: ${prefix}-${range.min}..${prefix}-${range.max} reaches past the automanaged ${prefix}-1..${prefix}-${number}; those namespaces must exist already`,
+        );
+    });
+  return out;
 }
 
 /** Every instance of a measurement call: Identifier alone, or each Instance with params merged. */

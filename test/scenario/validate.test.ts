@@ -43,6 +43,15 @@ describe('scenario validation: one error kind per rule, all collected', () => {
     expect(s.steps).toHaveLength(1);
   });
 
+  it('warns about namespace ranges beyond the automanaged namespaces', () => {
+    const s = load(
+      `namespace: {number: 2, prefix: w}\n${phase(`namespaceRange: {min: 1, max: 3}\ntuningSet: Uniform5qps\n${okBundle}`)}`,
+    );
+    expect(s.warnings).toEqual([
+      'steps[0].phases[0].namespaceRange: w-1..w-3 reaches past the automanaged w-1..w-2; those namespaces must exist already',
+    ]);
+  });
+
   it('namespace.number must be positive', () => {
     const issues = issuesOf(
       `namespace:\n  number: 0\n${phase(`tuningSet: Uniform5qps\n${okBundle}`)}`,
