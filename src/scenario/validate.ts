@@ -16,6 +16,8 @@ import {
   type ValidationIssue,
 } from './config.js';
 
+export { ScenarioValidationError } from './config.js';
+
 /** One code per rule; tests and tooling branch on these. */
 export const VALIDATION_CODES = {
   namespaceNumber: 'namespace-number',
@@ -37,6 +39,7 @@ export const VALIDATION_CODES = {
   templateMissing: 'template-missing',
   identifierXorInstances: 'identifier-xor-instances',
   instanceIdentifier: 'instance-identifier',
+  moduleCycle: 'module-cycle',
   unknownMethod: 'unknown-method',
   decode: 'decode',
   duration: 'duration',

@@ -73,6 +73,25 @@ describe('scenario validation: one error kind per rule, all collected', () => {
     expect(issues[0]!.message).toContain('found 2: qpsLoad, randomizedLoad');
   });
 
+  it('tuning sets need a unique name; automanagedNamespaces must not be negative', () => {
+    const issues = issuesOf(
+      'automanagedNamespaces: -1\ntuningSets:\n- {name: A, qpsLoad: {qps: 1}}\n- {name: A, qpsLoad: {qps: 2}}\n- {qpsLoad: {qps: 3}}\n' +
+        'steps:\n- measurements:\n  - {Method: PodStartupLatency, Identifier: x}\n',
+    );
+    expect(issues.map((i) => `${i.code} ${i.path}`)).toEqual([
+      'automanaged-negative automanagedNamespaces',
+      'tuning-set-duplicate tuningSets[1].name',
+      'tuning-set-name tuningSets[2].name',
+    ]);
+  });
+
+  it('the deprecated automanagedNamespaces sets the number when namespace.number is absent', () => {
+    const s = load(
+      'automanagedNamespaces: 4\nsteps:\n- measurements:\n  - {Method: PodStartupLatency, Identifier: x}\n',
+    );
+    expect(s.config.namespace.number).toBe(4);
+  });
+
   it('a step holds exactly one of phases, measurements, module', () => {
     const issues = issuesOf(
       `${TS}steps:\n- name: both\n  phases:\n  - {tuningSet: Uniform5qps, ${okBundle.replace('\n', ' ').replace('- ', '[{').replace('\n', ',')}}]}\n  measurements:\n  - {Method: PodStartupLatency, Identifier: x}\n- name: none\n`,
@@ -140,6 +159,15 @@ describe('scenario validation: one error kind per rule, all collected', () => {
     expect(issues[2]!.message).toContain(
       'unknown measurement method "Nope" (supported: PodStartupLatency, WaitForControlledPodsRunning;',
     );
+  });
+
+  it('every instance of a wrapper measurement needs an Identifier', () => {
+    const issues = issuesOf(
+      'steps:\n- measurements:\n  - {Method: PodStartupLatency, Instances: [{Identifier: a}, {Params: {x: 1}}]}\n',
+    );
+    expect(issues.map((i) => `${i.code} ${i.path}`)).toEqual([
+      'instance-identifier steps[0].measurements[0].Instances[1].Identifier',
+    ]);
   });
 
   it('CL2 methods hollowfleet does not implement are valid and reported skipped', () => {
