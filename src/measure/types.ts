@@ -215,5 +215,4 @@ export const UNSUPPORTED_CL2_METHODS: readonly string[] = [
   'ClusterOOMsTracker',
   'ResourceUsageSummary',
   'APIAvailability',
-  'TestMetrics',
 ];

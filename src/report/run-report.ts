@@ -265,6 +265,8 @@ async function runReporters(summary: RunSummary, runDir: string, reporters: read
 
 export interface WriteRunReportOptions {
   reportsDir: string;
+  /** A run directory the driver already created (measurements write raw files there first). */
+  runDir?: string;
   /** Default: defaultReporters(). */
   reporters?: readonly Reporter[];
   /** Raw per-node / per-pod records, written as `<name>.ndjson`. */
@@ -275,7 +277,8 @@ export async function writeRunReport(
   summary: RunSummary,
   options: WriteRunReportOptions,
 ): Promise<RunReport> {
-  const runDir = await createRunDir(options.reportsDir, summary);
+  const runDir = options.runDir ?? (await createRunDir(options.reportsDir, summary));
+  await mkdir(runDir, { recursive: true });
   const reporters = [...(options.reporters ?? defaultReporters())];
   if (options.raw) reporters.push(rawDataReporter(options.raw));
   const { files, errors } = await runReporters(summary, runDir, reporters);

@@ -448,7 +448,136 @@ export const commandGroups: Record<string, string> = {
     'Run the fleet as shard pods in an external Kubernetes cluster: render | apply | status | delete',
 };
 
+export const runCommand: CommandSpec = {
+  command: 'run <scenario>',
+  describe:
+    'Run a ClusterLoader2-style scenario end to end: without --kubeconfig against the EMBEDDED control plane with a local fleet; with it against a real cluster. Writes reports/<time>-<name>/ and reports/latest.',
+  positionals: {
+    scenario: { type: 'string', describe: 'scenario file (CL2 config), e.g. scenarios/smoke.yaml' },
+  },
+  options: {
+    nodes: {
+      type: 'number',
+      describe:
+        '.Nodes for the scenario; with a local fleet also its size (default: the fleet section, else 100). Without it and without a local fleet, counted as CL2 does (schedulable, Ready, no built-in taints)',
+    },
+    testoverrides: {
+      type: 'array',
+      default: [],
+      describe:
+        'override files (flat YAML maps of parameters), later files win; CL2_* variables also apply',
+    },
+    kubeconfig: {
+      type: 'string',
+      describe:
+        'kubeconfig of the cluster under test (omit for the embedded control plane; $KUBECONFIG is deliberately not read)',
+    },
+    cloudcore: {
+      type: 'string',
+      describe:
+        'CloudCore address(es) for a local fleet against a real cluster: HOST:PORT[,HOST:PORT…]',
+    },
+    'cert-server': {
+      type: 'string',
+      describe:
+        "CloudCore's certificate server for a local fleet, e.g. https://cloudcore.example:10002",
+    },
+    token: {
+      type: 'string',
+      env: 'HOLLOWFLEET_TOKEN',
+      describe: 'join token (default: read from the kubeedge/tokensecret Secret)',
+    },
+    'token-file': { type: 'string', describe: 'read the join token from this file' },
+    'tls-server-name': {
+      type: 'string',
+      describe: "name to verify CloudCore's certificate against when the address is an IP",
+    },
+    fleet: {
+      type: 'string',
+      choices: ['local', 'external', 'none'],
+      default: 'local',
+      describe:
+        'local: start the hollow nodes in this process; external: they run elsewhere (shards), wait for --nodes Ready edge nodes; none: no edge nodes',
+    },
+    'fleet-url': {
+      type: 'array',
+      default: [],
+      describe:
+        'external fleet: snapshot URLs of the shards (http://host:port), merged for the edge SLIs and the readiness diagnosis',
+    },
+    'wait-ready': {
+      type: 'string',
+      default: '100%',
+      describe: 'fraction of the expected nodes that must be Ready before the steps start',
+    },
+    'wait-timeout': {
+      type: 'string',
+      default: '10m',
+      describe: 'time allowed for the nodes to be Ready (exit 2 when exceeded)',
+    },
+    workers: { type: 'number', describe: 'fleet worker threads (default: one per core)' },
+    baseline: {
+      type: 'string',
+      describe: 'compare with this earlier run (directory or summary.json); exit 4 on regression',
+    },
+    tolerance: {
+      type: 'string',
+      default: '10%',
+      describe: 'relative change allowed before a metric counts as regressed',
+    },
+    'min-delta': {
+      type: 'string',
+      default: '5ms',
+      describe: 'absolute change a latency must also exceed to count as regressed',
+    },
+    strict: {
+      type: 'boolean',
+      default: false,
+      describe: 'measurements hollowfleet does not support fail the run instead of being skipped',
+    },
+    seed: {
+      type: 'number',
+      describe: 'seed for template randomness and the fleet (reproducible runs)',
+    },
+    reports: {
+      type: 'string',
+      default: 'reports',
+      describe: 'directory that receives the run directory and the latest link',
+    },
+    dir: {
+      type: 'string',
+      default: '.hollowfleet/run',
+      describe: 'state directory (embedded control plane, node certificates)',
+    },
+    json: { type: 'boolean', default: false, describe: 'print summary.json on stdout' },
+  },
+  load: async () => (await import('./run.js')).runHandler,
+};
+
+export const renderCommand: CommandSpec = {
+  command: 'render <scenario>',
+  describe:
+    'Render a scenario without a cluster: the expanded step plan (steps, phases, namespaces, measurements) and, with --objects, every object it would create.',
+  positionals: {
+    scenario: { type: 'string', describe: 'scenario file (CL2 config)' },
+  },
+  options: {
+    nodes: { type: 'number', default: 100, describe: '.Nodes to render with' },
+    testoverrides: {
+      type: 'array',
+      default: [],
+      describe: 'override files (flat YAML maps of parameters), later files win',
+    },
+    objects: { type: 'boolean', default: false, describe: 'also print the rendered objects' },
+    seed: { type: 'number', describe: 'seed for template randomness' },
+    json: { type: 'boolean', default: false, describe: 'print the plan as JSON instead of YAML' },
+  },
+  load: async () => (await import('./render.js')).renderHandler,
+};
+
 export const commands: CommandSpec[] = [
+  runCommand,
+  renderCommand,
   demoCommand,
   clusterCommand,
   fleetCommand,
