@@ -1,86 +1,42 @@
 /**
- * An embedded API server (with the namespace and workload controllers) and a minimal KubeApi over
- * HTTPS that logs every request, so phase tests can assert the calls' order.
+ * An embedded API server (optionally with its namespace and workload controllers) and the real
+ * KubeClient behind a wrapper that logs every request, so phase tests can assert the calls' order.
  */
-import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { EmbeddedApiServer } from '../../src/embedded/apiserver/server.js';
 import { MemoryObjectStore } from '../../src/embedded/apiserver/store.js';
 import { startControllers } from '../../src/embedded/controllers/index.js';
 import { createCertificateAuthority, type CertificateAuthority } from '../../src/embedded/pki.js';
-import {
-  KubeApiError,
-  type KubeApi,
-  type KubeRequest,
-  type KubeStatusBody,
-  type ServerVersion,
-} from '../../src/kube/api.js';
+import type { KubeApi, KubeRequest, ServerVersion } from '../../src/kube/api.js';
+import { KubeClient } from '../../src/kube/client.js';
 
 let sharedCa: CertificateAuthority | undefined;
 
 export class LoggingKubeApi implements KubeApi {
   readonly log: string[] = [];
+  readonly kubeConfig: KubeConfig;
   readonly server: string;
-  private options: https.RequestOptions | undefined;
 
-  constructor(readonly kubeConfig: KubeConfig) {
-    this.server = kubeConfig.getCurrentCluster()!.server;
+  constructor(private readonly inner: KubeClient) {
+    this.kubeConfig = inner.kubeConfig;
+    this.server = inner.server;
   }
 
-  async request<T = unknown>(req: KubeRequest): Promise<T> {
-    this.options ??= await (async () => {
-      const o: https.RequestOptions = {};
-      await this.kubeConfig.applyToHTTPSOptions(o);
-      return o;
-    })();
-    const url = new URL(req.path, this.server);
-    for (const [k, v] of Object.entries(req.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
+  request<T = unknown>(req: KubeRequest): Promise<T> {
     this.log.push(`${req.method} ${req.path}`);
-    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const contentType =
-      req.contentType ??
-      (req.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-    const { status, text } = await new Promise<{ status: number; text: string }>(
-      (resolve, reject) => {
-        const r = https.request(
-          url,
-          {
-            ...this.options,
-            method: req.method,
-            headers: {
-              ...(this.options?.headers ?? {}),
-              Accept: 'application/json',
-              ...(body
-                ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) }
-                : {}),
-            },
-          },
-          (res) => {
-            let t = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (t += c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
-          },
-        );
-        r.on('error', reject);
-        r.end(body);
-      },
-    );
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (status < 200 || status >= 300) {
-      const s = (parsed ?? {}) as KubeStatusBody;
-      throw new KubeApiError(req.method, req.path, status, s.reason ?? '', s.message ?? text);
-    }
-    return parsed as T;
+    return this.inner.request<T>(req);
   }
 
-  async requestText(path: string): Promise<string> {
-    return String(await this.request({ method: 'GET', path }));
+  requestText(path: string, options?: { timeoutMs?: number }): Promise<string> {
+    return this.inner.requestText(path, options);
   }
 
-  async serverVersion(): Promise<ServerVersion> {
-    return this.request<ServerVersion>({ method: 'GET', path: '/version' });
+  serverVersion(): Promise<ServerVersion> {
+    return this.inner.serverVersion();
+  }
+
+  close(): void {
+    this.inner.close();
   }
 }
 
@@ -111,11 +67,13 @@ export async function startApiFixture(
     contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
     currentContext: 'c',
   });
+  const kube = new LoggingKubeApi(new KubeClient(kc, { qps: 0 }));
   return {
     store,
-    kube: new LoggingKubeApi(kc),
+    kube,
     kubeConfig: kc,
     async close() {
+      kube.close();
       controllers?.stop();
       await server.close();
       store.close();

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Phase } from '../../src/scenario/config.js';
+import type { ExecutableStep } from '../../src/scenario/executor.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { AutomanagedNamespaces } from '../../src/scenario/namespaces.js';
 import { ObjectClient } from '../../src/scenario/objects.js';
@@ -67,6 +69,9 @@ describe('load → namespaces → phases → cleanup', () => {
         '[step: 01] scale to 3',
         '[step: 02] scale to 1',
       ]);
+      // The loaded steps are what the step loop takes.
+      const executable: ReadonlyArray<ExecutableStep<Phase>> = scenario.steps;
+      expect(executable).toHaveLength(2);
       const namespaces = new AutomanagedNamespaces(api.kube, scenario.config.namespace, {
         pollIntervalMs: 20,
       });
