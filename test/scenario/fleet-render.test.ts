@@ -1,18 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { supportedMethodNames } from '../../src/api/scenario-binding.js';
 import { resolveFleetSection } from '../../src/scenario/fleet.js';
 import { renderPlan } from '../../src/scenario/render.js';
 import { scenarioDir } from './files.js';
 
 const scenarios = fileURLToPath(new URL('../../scenarios/', import.meta.url));
-const supportedMethods = new Set([
-  'APIResponsivenessPrometheus',
-  'EdgeSLIs',
-  'PodStartupLatency',
-  'WaitForControlledPodsRunning',
-  'SchedulingThroughput',
-]);
+// The methods `hollowfleet run` registers: what the bundled scenarios are written against.
+const supportedMethods = supportedMethodNames();
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
@@ -82,7 +78,7 @@ describe('renderPlan', () => {
     });
     expect(plan.name).toBe('smoke');
     expect(plan.namespaces).toEqual(['smoke-1']);
-    expect(plan.skippedMethods).toEqual(['TestMetrics']);
+    expect(plan.skippedMethods).toEqual([]);
     expect(plan.fleet?.profile.startDelay).toEqual({
       kind: 'lognormal',
       medianMs: 400,
