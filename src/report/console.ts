@@ -28,6 +28,11 @@ export interface ConsoleTableOptions {
   color?: boolean;
 }
 
+function identifierOf(measurement: string): string {
+  const i = measurement.indexOf(' - ');
+  return i < 0 ? measurement : measurement.slice(i + 3);
+}
+
 export function formatConsoleTable(summary: RunSummary, options: ConsoleTableOptions = {}): string {
   const color = options.color === true;
   const { run } = summary;
@@ -39,25 +44,74 @@ export function formatConsoleTable(summary: RunSummary, options: ConsoleTableOpt
     ),
     '',
   ];
-  const rows = sloRows(summary);
-  const width = Math.max(3, ...rows.map((r) => r.metric.length));
-  lines.push(
-    `   ${'SLO'.padEnd(width)} ${'observed'.padStart(12)} ${'threshold'.padStart(13)} ${'samples'.padStart(8)}  method`,
+  const all = sloRows(summary);
+  // The terminal gets the verdicts; report.html keeps everything. Report-only figures that met
+  // their threshold (legacy pod startup, violations switched off) and the Stateless/Stateful
+  // splits that passed stay out.
+  const rows = all.filter(
+    (r) =>
+      !(r.state === 'info' && r.pass !== false) &&
+      !(
+        /^State(less|ful)PodStartupLatency_/.test(r.summaryName) &&
+        (r.state === 'pass' || r.state === 'skipped')
+      ),
   );
+  const width = Math.max(26, ...rows.map((r) => r.metric.length + 2));
+  lines.push(
+    `   ${'SLO'.padEnd(width)} ${'observed'.padStart(12)} ${'threshold'.padStart(13)} ${'samples'.padStart(8)}`,
+  );
+  let group = '';
+  const skippedByIdentifier = new Map<string, number>();
+  for (const r of rows)
+    if (r.state === 'skipped') {
+      const id = identifierOf(r.measurement);
+      skippedByIdentifier.set(id, (skippedByIdentifier.get(id) ?? 0) + 1);
+    }
+  const collapsed = new Set<string>();
   for (const r of rows) {
     const [mark, style] = MARK[r.state];
+    if (r.state === 'skipped' && (skippedByIdentifier.get(identifierOf(r.measurement)) ?? 0) > 2) {
+      // A bundle (e.g. TestMetrics) whose parts are all unsupported: one line, not one per part.
+      const id = identifierOf(r.measurement);
+      if (collapsed.has(id)) continue;
+      collapsed.add(id);
+      const parts = rows
+        .filter((x) => x.state === 'skipped' && identifierOf(x.measurement) === id)
+        .map((x) => x.measurement.split(' - ')[0]);
+      lines.push(
+        ` ${paint(color, style, mark)} ${id.padEnd(width)} ${paint(color, style, 'skipped'.padStart(12))}  not supported by hollowfleet: ${parts.join(', ')}`,
+      );
+      group = '';
+      continue;
+    }
     if (r.state === 'skipped' || r.observed === undefined) {
       const word = r.state === 'skipped' ? 'skipped' : r.state === 'error' ? 'error' : 'failed';
       lines.push(
-        ` ${paint(color, style, mark)} ${r.metric.padEnd(width)} ${paint(color, style, word.padStart(12))}  ${r.note ?? ''}  (${r.method})`,
+        ` ${paint(color, style, mark)} ${r.metric.padEnd(width)} ${paint(color, style, word.padStart(12))}  ${r.note ?? ''}`,
       );
+      group = '';
       continue;
+    }
+    // CL2 summaries name their measurement; gates such as WaitForControlledPodsRunning have none.
+    const header = r.summaryName.includes('_') ? r.summaryName : r.measurement;
+    if (header !== group) {
+      group = header;
+      lines.push(`   ${paint(color, 'bold', header)}  ${paint(color, 'gray', r.method)}`);
     }
     const note = r.note ? `  [${r.note}]` : '';
     lines.push(
-      ` ${paint(color, style, mark)} ${r.metric.padEnd(width)} ${formatValue(r.observed, r.unit).padStart(12)} ${formatThreshold(r).padStart(13)} ${(r.samples === undefined ? '' : formatNumber(r.samples)).padStart(8)}  ${r.method}${note}`,
+      ` ${paint(color, style, mark)}   ${r.metric.padEnd(width - 2)} ${formatValue(r.observed, r.unit).padStart(12)} ${formatThreshold(r).padStart(13)} ${(r.samples === undefined ? '' : formatNumber(r.samples)).padStart(8)}${note}`,
     );
   }
+  const hidden = all.length - rows.length;
+  if (hidden > 0)
+    lines.push(
+      paint(
+        color,
+        'gray',
+        `   (${hidden} more rows in report.html: report-only figures such as legacy pod startup, and the Stateless/Stateful splits)`,
+      ),
+    );
   if (rows.length === 0) lines.push('   (no SLO was checked)');
 
   const edge = fleetHistogramSummaries(summary).filter((e) => e.stats && e.stats.count > 0);

@@ -11,6 +11,8 @@ export interface SloRow {
   state: RowState;
   /** Measurement identity, e.g. `PodStartupLatency - PodStartupLatency`. */
   measurement: string;
+  /** The CL2 summary the row belongs to, e.g. `StatelessPodStartupLatency_PodStartupLatency`. */
+  summaryName: string;
   metric: string;
   observed?: number;
   threshold?: number;
@@ -19,6 +21,8 @@ export interface SloRow {
   samples?: number;
   /** How the figure was produced (the measurement's `source`). */
   method: string;
+  /** For a verdict row: whether the figure met its threshold (also for report-only rows). */
+  pass?: boolean;
   /** Why skipped / errored; for report-only verdicts, that they are not enforced. */
   note?: string;
 }
@@ -31,10 +35,12 @@ export function sloRows(summary: RunSummary): SloRow[] {
   const rows: SloRow[] = [];
   for (const m of summary.measurements) {
     const measurement = measurementLabel(m);
+    const summaryName = m.summaryName || measurement;
     if (m.status === 'skipped' || (m.status === 'error' && m.verdicts.length === 0)) {
       rows.push({
         state: m.status,
         measurement,
+        summaryName,
         metric: measurement,
         method: m.source || m.method,
         note: m.reason ?? (m.status === 'skipped' ? 'skipped' : 'error'),
@@ -45,12 +51,14 @@ export function sloRows(summary: RunSummary): SloRow[] {
       rows.push({
         state: v.enforced ? (v.pass ? 'pass' : 'fail') : 'info',
         measurement,
+        summaryName,
         metric: v.metric,
         observed: v.observed,
         threshold: v.threshold,
         comparator: v.comparator,
         unit: v.unit,
         samples: v.samples,
+        pass: v.pass,
         method: v.method || m.source,
         note: v.enforced ? undefined : `not enforced${v.pass ? '' : ' (would fail)'}`,
       });
@@ -59,6 +67,7 @@ export function sloRows(summary: RunSummary): SloRow[] {
       rows.push({
         state: 'fail',
         measurement,
+        summaryName,
         metric: m.summaryName || m.method,
         method: m.source || m.method,
         note: m.reason ?? 'failed',
@@ -67,6 +76,7 @@ export function sloRows(summary: RunSummary): SloRow[] {
       rows.push({
         state: 'error',
         measurement,
+        summaryName,
         metric: m.summaryName || m.method,
         method: m.source || m.method,
         note: m.reason ?? 'error',

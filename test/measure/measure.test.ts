@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { apiResponsiveness } from '../../src/measure/api-responsiveness.js';
+import {
+  computeApiResponsivenessSimple,
+  SLI_METRIC,
+} from '../../src/measure/api-responsiveness.js';
 import { latencyPercentiles, nearestRank } from '../../src/measure/percentile.js';
 import { PodStartupTracker, podStartupTransitions } from '../../src/measure/pod-startup.js';
 import { histogramQuantile, parseExposition } from '../../src/measure/prometheus.js';
@@ -106,16 +109,25 @@ describe('API responsiveness from two scrapes', () => {
       { labels: list, counts: { '1': 0, '2': 10 } },
       { labels: watch, counts: { '60': 5 } },
     ]);
-    const rows = apiResponsiveness(start, end);
-    expect(rows.map((r) => `${r.verb} ${r.scope}`)).toEqual(['LIST namespace', 'POST resource']);
+    const result = computeApiResponsivenessSimple({
+      start: [{ instance: 'apiserver', text: start }],
+      end: [{ instance: 'apiserver', text: end }],
+      params: { metricName: SLI_METRIC },
+    });
+    if (result.data.kind !== 'apiLatency') throw new Error('expected API latency data');
+    const rows = result.data.items.filter((r) => r.count > 0);
+    expect(rows.map((r) => `${r.verb} ${r.scope}`).sort()).toEqual([
+      'LIST namespace',
+      'POST resource',
+    ]);
     const post = rows.find((r) => r.verb === 'POST')!;
     expect(post.count).toBe(5000);
-    expect(post.p50Ms).toBeCloseTo(31.25, 2);
-    expect(post.pass).toBe(true);
+    expect(post.Perc50).toBeCloseTo(31.25, 2);
     const listRow = rows.find((r) => r.verb === 'LIST')!;
     expect(listRow.thresholdMs).toBe(30_000);
-    expect(listRow.p99Ms).toBeCloseTo(1995, 0); // 1.5 s + 0.5 s × 9.9/10
-    expect(listRow.pass).toBe(true);
+    expect(listRow.Perc99).toBeCloseTo(1995, 0); // 1.5 s + 0.5 s × 9.9/10
+    expect(result.verdicts.every((v) => v.pass)).toBe(true);
+    expect(result.status).toBe('pass');
     expect(parseExposition('a{x="q\\"uote"} 1 1700000000').at(0)).toEqual({
       name: 'a',
       labels: { x: 'q"uote' },

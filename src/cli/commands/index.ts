@@ -184,38 +184,6 @@ export const fleetCommand: CommandSpec = {
   load: async () => (await import('./fleet.js')).fleetHandler,
 };
 
-export const demoCommand: CommandSpec = {
-  command: 'demo',
-  describe:
-    'The quick start (npm start): embedded control plane + a local fleet + a Deployment spread over it; measures pod startup, API latency and edge SLIs, checks the SLOs and writes reports/latest.',
-  options: {
-    nodes: { type: 'number', default: 100, describe: 'hollow nodes' },
-    'pods-per-node': {
-      type: 'number',
-      default: 3,
-      describe: 'pods per node in the latency Deployment',
-    },
-    workers: { type: 'number', describe: 'fleet worker threads (default: one per core)' },
-    reports: {
-      type: 'string',
-      default: 'reports',
-      describe: 'directory that receives the run directory and the latest link',
-    },
-    dir: {
-      type: 'string',
-      default: '.hollowfleet/demo',
-      describe: 'state directory of the embedded control plane',
-    },
-    'timeout-seconds': {
-      type: 'number',
-      default: 180,
-      describe: 'time allowed for nodes to be Ready and for pods to run',
-    },
-    json: { type: 'boolean', default: false, describe: 'print summary.json on stdout' },
-  },
-  load: async () => (await import('./demo.js')).demoHandler,
-};
-
 export const compareCommand: CommandSpec = {
   command: 'compare <baseline> <current>',
   describe:
@@ -578,7 +546,6 @@ export const renderCommand: CommandSpec = {
 export const commands: CommandSpec[] = [
   runCommand,
   renderCommand,
-  demoCommand,
   clusterCommand,
   fleetCommand,
   compareCommand,
