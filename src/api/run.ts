@@ -59,6 +59,8 @@ export interface RunOptions {
   fleet: 'local' | 'external' | 'none';
   /** External fleet: shard snapshot URLs (metrics endpoints of `hollowfleet fleet`). */
   fleetUrls?: readonly string[];
+  /** External fleet run by `hollowfleet deploy`: its shard pods, read through that cluster's API. */
+  fleetPods?: { kubeconfig: string; namespace: string; labelSelector: string; port: number };
   /** External fleet: the fraction of the expected nodes that must be Ready (default 1). */
   readyFraction: number;
   readyTimeoutMs: number;
@@ -195,6 +197,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
 
   let cluster: EmbeddedCluster | undefined;
   let kube: KubeClient | undefined;
+  let fleetKube: KubeClient | undefined;
   let fleet: Fleet | undefined;
   let timeline: ClusterTimeline | undefined;
   let instances: MeasurementInstances | undefined;
@@ -292,14 +295,28 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       report({ stage: 'waiting for the external fleet', nodesExpected: expected });
       const kubeRef = kube;
       let ready = 0;
-      if (options.fleetUrls?.length) {
+      if (options.fleetUrls?.length || options.fleetPods) {
         // Shards answer for themselves: the gate names the missing ones, and their merged
         // histograms feed the edge SLIs.
-        const shards = new ExternalFleet({
-          discovery: { kind: 'urls', urls: [...options.fleetUrls] },
-        });
+        let shards: ExternalFleet;
+        if (options.fleetPods) {
+          fleetKube = new KubeClient(loadKubeconfig(options.fleetPods.kubeconfig));
+          shards = new ExternalFleet({
+            discovery: {
+              kind: 'pods',
+              kube: fleetKube,
+              namespace: options.fleetPods.namespace,
+              labelSelector: options.fleetPods.labelSelector,
+              port: options.fleetPods.port,
+            },
+          });
+        } else {
+          shards = new ExternalFleet({
+            discovery: { kind: 'urls', urls: [...(options.fleetUrls ?? [])] },
+          });
+          fleetControl = remoteFaultControl(options.fleetUrls ?? []);
+        }
         fleetSource = externalFleetSource(shards);
-        fleetControl = remoteFaultControl(options.fleetUrls);
         await shards.waitReady({
           expectedNodes: expected,
           fraction: options.readyFraction,
@@ -408,6 +425,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       }
       await fleet.stop().catch((e: unknown) => cleanupErrors.push(`fleet stop: ${messageOf(e)}`));
     }
+    fleetKube?.close();
     if (kube) {
       if (!summary.measurements.some((m) => m.method === 'ClientSideApiLatency'))
         summary.measurements.push(clientLatencyResult(kube.histograms()));

@@ -473,6 +473,26 @@ export const runCommand: CommandSpec = {
       describe:
         'external fleet: snapshot URLs of the shards (http://host:port), merged for the edge SLIs and the readiness diagnosis',
     },
+    'fleet-kubeconfig': {
+      type: 'string',
+      describe:
+        'external fleet deployed with `hollowfleet deploy`: kubeconfig of the cluster that runs the shard pods (their snapshots are read through its pod proxy)',
+    },
+    'fleet-namespace': {
+      type: 'string',
+      default: 'hollowfleet',
+      describe: 'namespace of the shard pods (with --fleet-kubeconfig)',
+    },
+    'fleet-selector': {
+      type: 'string',
+      default: 'app.kubernetes.io/name=hollowfleet',
+      describe: 'label selector of the shard pods (with --fleet-kubeconfig)',
+    },
+    'fleet-port': {
+      type: 'number',
+      default: 9464,
+      describe: "the shard pods' metrics port (with --fleet-kubeconfig)",
+    },
     'wait-ready': {
       type: 'string',
       default: '100%',

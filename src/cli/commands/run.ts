@@ -72,6 +72,17 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
         ? {}
         : { tlsServerName: String(args['tls-server-name']) }),
       fleet: String(args.fleet) as 'local' | 'external' | 'none',
+      fleetUrls: ((args['fleet-url'] as unknown[] | undefined) ?? []).map(String),
+      ...(args['fleet-kubeconfig'] === undefined
+        ? {}
+        : {
+            fleetPods: {
+              kubeconfig: path.resolve(String(args['fleet-kubeconfig'])),
+              namespace: String(args['fleet-namespace']),
+              labelSelector: String(args['fleet-selector']),
+              port: Number(args['fleet-port']),
+            },
+          }),
       readyFraction: parseFraction(String(args['wait-ready']), '--wait-ready'),
       readyTimeoutMs: parseDurationMs(String(args['wait-timeout']), '--wait-timeout'),
       ...(args.workers === undefined ? {} : { workers: Number(args.workers) }),
