@@ -45,6 +45,8 @@ import { applyBaseline, writeReports } from './report-binding.js';
 
 export const INTERRUPTED_EXIT_CODE = 130;
 const DEFAULT_LOCAL_NODES = 100;
+/** Failures that mean "not ready in time": exit 2. */
+const TIMEOUT_CODES = new Set(['HF_TIMEOUT', 'HF_FLEET_NOT_READY']);
 
 export interface RunOptions {
   scenario: string;
@@ -198,6 +200,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   let cluster: EmbeddedCluster | undefined;
   let kube: KubeClient | undefined;
   let fleetKube: KubeClient | undefined;
+  let fleetSource: FleetSource | undefined;
   let fleet: Fleet | undefined;
   let timeline: ClusterTimeline | undefined;
   let instances: MeasurementInstances | undefined;
@@ -243,7 +246,6 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     }
 
     // 2. Fleet.
-    let fleetSource: FleetSource | undefined;
     let fleetControl: FleetControl | undefined;
     if (options.fleet === 'local') {
       token ??= await readJoinToken(kc);
@@ -411,20 +413,21 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     if (namespaces)
       cleanupErrors.push(...(await namespaces.cleanup().catch((e: unknown) => [messageOf(e)])));
     if (timeline) summary.timeline = timeline.stop();
-    if (fleet) {
+    if (fleetSource) {
+      // Local or merged from shards: the same view the edge-SLI measurements read.
       try {
-        await fleet.flush();
-        const snap = fleet.snapshot();
+        const snap = await fleetSource.snapshot();
         summary.fleet = {
-          histograms: snap.histograms as Record<string, EncodedHistogram>,
-          counters: snap.counters as Record<string, number>,
-          errorsByCode: snap.errorsByCode,
+          histograms: { ...snap.histograms },
+          counters: { ...snap.counters },
+          errorsByCode: { ...snap.errorsByCode },
         };
       } catch (err) {
         cleanupErrors.push(`fleet snapshot: ${messageOf(err)}`);
       }
-      await fleet.stop().catch((e: unknown) => cleanupErrors.push(`fleet stop: ${messageOf(e)}`));
     }
+    if (fleet)
+      await fleet.stop().catch((e: unknown) => cleanupErrors.push(`fleet stop: ${messageOf(e)}`));
     fleetKube?.close();
     if (kube) {
       if (!summary.measurements.some((m) => m.method === 'ClientSideApiLatency'))
@@ -463,7 +466,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       : failure instanceof ConfigError
         ? ExitCode.UsageError
         : failure instanceof TimeoutError ||
-            (failure instanceof HollowfleetError && failure.code === 'HF_TIMEOUT')
+            (failure instanceof HollowfleetError && TIMEOUT_CODES.has(failure.code))
           ? ExitCode.Timeout
           : ExitCode.HarnessError;
   } else if (enforcedFailure || strictSkip) {
