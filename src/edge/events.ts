@@ -42,33 +42,35 @@ export type EdgeCounter =
   | 'certRenewalFailures';
 
 /** Latencies in ms, turned into HDR histograms by the fleet. */
-export type EdgeMetric =
+export const EDGE_METRICS = [
   /** TCP connect start → WebSocket open (TLS handshake and upgrade included). */
-  | 'connectMs'
+  'connectMs',
   /** Connect start → registered and first lease stored: the node is serving. */
-  | 'registrationToReadyMs'
+  'registrationToReadyMs',
   /** Disconnect → Ready again. */
-  | 'reconnectToReadyMs'
+  'reconnectToReadyMs',
   /** PodScheduled transition (1 s precision, API clock) → pod received at the node. */
-  | 'podDeliveryMs'
+  'podDeliveryMs',
   /** Cloud message timestamp → received at the node (downstream latency of pushes). */
-  | 'downstreamMs'
+  'downstreamMs',
   /** Pod received → status patch answered (includes the simulated start delay). */
-  | 'podStartMs'
+  'podStartMs',
   /** Status patch sent → answered. */
-  | 'podStatusRoundTripMs'
+  'podStatusRoundTripMs',
   /** Cloud message timestamp → ack written. */
-  | 'ackLatencyMs'
+  'ackLatencyMs',
   /** Any upstream request sent → answered. */
-  | 'requestMs'
+  'requestMs',
   /** End of an injected outage (the node may reconnect again) → Ready. */
-  | 'faultRecoveryMs'
+  'faultRecoveryMs',
   /** Disconnect → a pod status cut off or held back by it accepted after the reconnect. */
-  | 'podStatusRecoveryMs'
+  'podStatusRecoveryMs',
   /** Delay a degraded link added to one message. */
-  | 'faultDelayMs'
+  'faultDelayMs',
   /** Certificate renewal started → Ready again on the new certificate. */
-  | 'certRenewalMs';
+  'certRenewalMs',
+] as const;
+export type EdgeMetric = (typeof EDGE_METRICS)[number];
 
 export interface EdgeEventSink {
   adjust(gauge: EdgeGauge, delta: number): void;

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
 import { HollowfleetError, toErrorPayload } from '../common/errors.js';
-import type { EdgeCounter, EdgeGauge, EdgeMetric } from '../edge/events.js';
+import { EDGE_METRICS, type EdgeCounter, type EdgeGauge, type EdgeMetric } from '../edge/events.js';
 import {
   parseFault,
   parseSelector,
@@ -148,21 +148,7 @@ const COUNTERS: EdgeCounter[] = [
   'certRenewals',
   'certRenewalFailures',
 ];
-const METRICS: EdgeMetric[] = [
-  'connectMs',
-  'registrationToReadyMs',
-  'reconnectToReadyMs',
-  'podDeliveryMs',
-  'downstreamMs',
-  'podStartMs',
-  'podStatusRoundTripMs',
-  'ackLatencyMs',
-  'requestMs',
-  'faultRecoveryMs',
-  'podStatusRecoveryMs',
-  'faultDelayMs',
-  'certRenewalMs',
-];
+const METRICS: readonly EdgeMetric[] = EDGE_METRICS;
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
