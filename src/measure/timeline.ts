@@ -5,7 +5,17 @@
  */
 import type { KubeApi } from '../kube/api.js';
 import { ListWatch, type WatchedObject } from '../kube/list-watch.js';
-import type { TimelinePoint } from '../report/model.js';
+
+export interface ClusterTimelinePoint {
+  /** Seconds since the run started. */
+  t: number;
+  nodesReady: number;
+  podsCreated: number;
+  podsScheduled: number;
+  podsRunning: number;
+}
+
+type TimelinePoint = ClusterTimelinePoint;
 
 const SCHEDULED = 1;
 const RUNNING = 2;

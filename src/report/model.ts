@@ -4,38 +4,16 @@
  * Bump SUMMARY_SCHEMA on any incompatible change; `compare` refuses mixed schemas.
  */
 import type { EncodedHistogram } from '../common/histogram.js';
+import type { ClusterTimelinePoint } from '../measure/timeline.js';
 import type { MeasurementResult } from '../measure/types.js';
+import type { StepResult } from '../scenario/executor.js';
+
+export type { StepResult };
+export type TimelinePoint = ClusterTimelinePoint;
 
 export const SUMMARY_SCHEMA = 2;
 
 export type RunVerdict = 'pass' | 'fail' | 'incomplete';
-
-export interface StepResult {
-  /** 1-based, as in CL2's `[step: NN]`. */
-  index: number;
-  name: string;
-  kind: 'phases' | 'measurements';
-  startedAt: string;
-  durationMs: number;
-  /** Error strings, CL2 style: `measurement call <Method> - <Identifier> error: <msg>`. */
-  errors: string[];
-  /** For measurement steps: the (Method, Identifier) of each measurement, in step order. */
-  measurements?: Array<{
-    method: string;
-    identifier: string;
-    durationMs: number;
-    errors: string[];
-  }>;
-}
-
-export interface TimelinePoint {
-  /** Seconds since the run started. */
-  t: number;
-  nodesReady: number;
-  podsCreated: number;
-  podsScheduled: number;
-  podsRunning: number;
-}
 
 export interface RunSummary {
   schema: typeof SUMMARY_SCHEMA;

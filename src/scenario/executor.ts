@@ -12,7 +12,24 @@ import type {
   MeasurementParams,
   MeasurementResult,
 } from '../measure/types.js';
-import type { StepResult } from '../report/model.js';
+
+export interface StepResult {
+  /** 1-based, as in CL2's `[step: NN]`. */
+  index: number;
+  name: string;
+  kind: 'phases' | 'measurements';
+  startedAt: string;
+  durationMs: number;
+  /** Error strings, CL2 style: `measurement call <Method> - <Identifier> error: <msg>`. */
+  errors: string[];
+  /** For measurement steps: the (Method, Identifier) of each measurement, in step order. */
+  measurements?: Array<{
+    method: string;
+    identifier: string;
+    durationMs: number;
+    errors: string[];
+  }>;
+}
 
 export interface MeasurementCall {
   method: string;
