@@ -151,6 +151,10 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     throw new ConfigError(
       '--cert-server is required with --kubeconfig and a local fleet (https://HOST:10002 of CloudCore)',
     );
+  if (options.fleet === 'external' && !options.nodes)
+    throw new ConfigError(
+      '--nodes is required with --fleet external (the number of edge nodes the run waits for)',
+    );
   // Render and validate everything we can before touching a cluster. A local fleet's size is
   // --nodes, else the scenario's `fleet.nodes`, else 100.
   const preliminary = loadScenarioForRun(options.scenario, {
@@ -194,8 +198,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     measurements: [],
     timeline: [],
   };
-  const runDir = path.join(options.reportsDir, runId);
-  await mkdir(runDir, { recursive: true });
+  const runDir = await createRunDir(options.reportsDir, runId);
 
   let cluster: EmbeddedCluster | undefined;
   let kube: KubeClient | undefined;
@@ -266,13 +269,15 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       await fleet.start();
       ({ fleet: fleetSource, fleetControl } = fleetHandles(fleet));
       const fleetRef = fleet;
-      await waitFor(
-        `${localNodes} hollow nodes to be Ready`,
-        () => fleetRef.gauge('ready') >= localNodes,
-        options.readyTimeoutMs,
-        signal,
-        () => report({ nodesReady: fleetRef.gauge('ready') }),
-      );
+      const wanted = Math.ceil(localNodes * options.readyFraction);
+      // The fleet's own gate: on timeout it names the missing nodes and their errors.
+      await Promise.race([
+        fleetRef.waitReady(options.readyFraction, options.readyTimeoutMs, () =>
+          report({ nodesReady: fleetRef.gauge('ready') }),
+        ),
+        untilAborted(signal),
+      ]);
+      report({ nodesReady: Math.max(wanted, fleetRef.gauge('ready')) });
     }
 
     // 3. Timeline and node count.
@@ -289,11 +294,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     }, 1_000);
     progressTimer.unref();
     if (options.fleet === 'external') {
-      const expected = options.nodes;
-      if (!expected)
-        throw new ConfigError(
-          '--nodes is required with --fleet external (the expected number of edge nodes)',
-        );
+      const expected = options.nodes!;
       report({ stage: 'waiting for the external fleet', nodesExpected: expected });
       const kubeRef = kube;
       let ready = 0;
@@ -502,6 +503,29 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const written = await writeReports(summary, runDir, options.reportsDir);
   for (const error of written.errors) log(`report: ${error}`);
   return { summary, runDir, files: written.files, exitCode };
+}
+
+/** `reports/<id>`, or `<id>-2`, `-3`… when a run started in the same second already has it. */
+async function createRunDir(reportsDir: string, runId: string): Promise<string> {
+  await mkdir(reportsDir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const dir = path.join(reportsDir, n === 1 ? runId : `${runId}-${n}`);
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 100) throw err;
+    }
+  }
+}
+
+/** Rejects with InterruptedError when the run is aborted; never resolves otherwise. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(new InterruptedError());
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }
 
 async function waitFor(
