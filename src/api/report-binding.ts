@@ -1,6 +1,7 @@
 /** The run driver's use of src/report: write every artifact, compare with a baseline, the table. */
 import {
   compareRuns,
+  formatComparisonTable,
   formatConsoleTable,
   loadRunSummary,
   writeRunReport,
@@ -32,5 +33,7 @@ export async function applyBaseline(
 }
 
 export function formatRunTable(summary: RunSummary, color: boolean): string {
-  return formatConsoleTable(summary, { color });
+  const table = formatConsoleTable(summary, { color });
+  if (!summary.comparison) return table;
+  return `${formatComparisonTable(summary.comparison, { color })}\n\n${table}`;
 }
