@@ -53,6 +53,7 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressLine(out, 10_000);
+  let lastWhere = '';
   try {
     const outcome = await runScenario({
       scenario: path.resolve(String(args.scenario)),
@@ -96,7 +97,12 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
       ...(args.seed === undefined ? {} : { seed: Number(args.seed) }),
       toolVersion: await toolVersion(),
       signal: abort.signal,
-      onProgress: (p) => progress.update(progressText(p)),
+      // A new step or stage always gets its own line, so CI logs show where a run was.
+      onProgress: (p) => {
+        const where = p.step ?? p.stage;
+        progress.update(progressText(p), where !== lastWhere);
+        lastWhere = where;
+      },
     });
     progress.done();
     if (args.json) out.data(JSON.stringify(outcome.summary, null, 2));
