@@ -71,6 +71,9 @@ const CONFIG = {
   point: { size: 40, filled: true },
 } as const;
 
+/** Log axes start here: latencies below 10 µs are drawn at 10 µs rather than stretching the axis. */
+const FLOOR_MS = 0.01;
+
 /** Percentiles drawn on a "nines" axis: x = −log10(1 − p), so 90, 99 and 99.9 are evenly spaced. */
 const CURVE_PERCENTILES = [
   1, 5, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 93, 95, 97, 98, 99, 99.5, 99.8, 99.9,
@@ -112,7 +115,7 @@ function histogramCurve(series: string, encoded: EncodedHistogram, where: string
     series,
     percentile: p,
     nines: nines(p),
-    ms: Math.max(h.getValueAtPercentile(p) / 1000, 0.001),
+    ms: Math.max(h.getValueAtPercentile(p) / 1000, FLOOR_MS),
   }));
 }
 
@@ -163,15 +166,15 @@ function curveSpec(
         field: 'ms',
         type: 'quantitative',
         title: 'latency (ms, log scale)',
-        scale: { type: 'log', domain: [Math.max(minY / 1.5, 0.001), maxY * 1.5], nice: false },
-        axis: { format: ',~r', values: logTicks(Math.max(minY / 1.5, 0.001), maxY * 1.5) },
+        scale: { type: 'log', domain: [Math.max(minY / 1.5, FLOOR_MS), maxY * 1.5], nice: false },
+        axis: { format: ',~r', values: logTicks(Math.max(minY / 1.5, FLOOR_MS), maxY * 1.5) },
       },
       color: {
         field: 'series',
         type: 'nominal',
         title: null,
         sort: null,
-        legend: { symbolType: 'stroke' },
+        legend: { symbolType: 'stroke', columns: 2, labelLimit: 400 },
       },
       // The SLO curve is drawn last and heavier: it sits on schedule_to_run when scheduling is fast.
       strokeWidth: {
@@ -216,7 +219,14 @@ function podStartupChart(summary: RunSummary): ChartPanel {
   const all = summary.measurements.filter(
     (m) => m.method === 'PodStartupLatency' || m.data.kind === 'podStartup',
   );
-  const results = all.filter((m) => m.data.kind === 'podStartup' && m.status !== 'skipped');
+  // One gather yields three CL2 summaries; the chart draws the All one (Stateless/Stateful are in
+  // the SLO table), and only the watch-based transitions (legacy figures are in the table too).
+  const results = all.filter(
+    (m) =>
+      m.data.kind === 'podStartup' &&
+      m.status !== 'skipped' &&
+      !/^State(less|ful)PodStartupLatency_/.test(m.summaryName),
+  );
   const base = {
     id: 'pod-startup',
     title: 'Pod startup latency by phase',
@@ -228,10 +238,11 @@ function podStartupChart(summary: RunSummary): ChartPanel {
   const sources = new Set<string>();
   for (const m of results) {
     const data = m.data as PodStartupData;
-    const prefix = results.length > 1 ? `${m.summaryName || m.identifier}: ` : '';
+    const prefix = results.length > 1 ? `${m.identifier || m.summaryName}: ` : '';
     const drawn: Array<{ Perc50: number; Perc90: number; Perc99: number; samples: number }> = [];
     for (const [transition, p] of transitionOrder(data.transitions)) {
-      if (p.samples === 0 || transition === 'run_to_watch') continue;
+      if (p.samples === 0 || transition === 'run_to_watch' || transition.startsWith('legacy'))
+        continue;
       // At HEAD create_to_run equals pod_startup and schedule_to_watch equals schedule_to_run.
       if (
         drawn.some(
@@ -254,13 +265,22 @@ function podStartupChart(summary: RunSummary): ChartPanel {
           [90, p.Perc90],
           [99, p.Perc99],
         ] as const)
-          points.push({ series, percentile: perc, nines: nines(perc), ms: Math.max(value, 0.001) });
+          points.push({
+            series,
+            percentile: perc,
+            nines: nines(perc),
+            ms: Math.max(value, FLOOR_MS),
+          });
     }
     sources.add(m.source);
     const slo = m.verdicts.find(
       (v) => v.enforced && /pod_startup/.test(v.metric) && /99/.test(v.metric),
     );
-    if (slo) threshold = slo.unit === 's' ? slo.threshold * 1000 : slo.threshold;
+    // The tightest enforced threshold is the SLO line (saturation pods carry a generous one).
+    if (slo) {
+      const ms = slo.unit === 's' ? slo.threshold * 1000 : slo.threshold;
+      threshold = threshold === undefined ? ms : Math.min(threshold, ms);
+    }
   }
   const drawable = points;
   if (drawable.length === 0)

@@ -9,6 +9,7 @@ import {
   formatNumber,
   formatThreshold,
   formatValue,
+  rowGroup,
   sloRows,
   verdictReason,
   verdictWord,
@@ -92,8 +93,7 @@ export function formatConsoleTable(summary: RunSummary, options: ConsoleTableOpt
       group = '';
       continue;
     }
-    // CL2 summaries name their measurement; gates such as WaitForControlledPodsRunning have none.
-    const header = r.summaryName.includes('_') ? r.summaryName : r.measurement;
+    const header = rowGroup(r);
     if (header !== group) {
       group = header;
       lines.push(`   ${paint(color, 'bold', header)}  ${paint(color, 'gray', r.method)}`);

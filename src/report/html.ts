@@ -11,6 +11,7 @@ import {
   formatNumber,
   formatThreshold,
   formatValue,
+  rowGroup,
   sloRows,
   verdictReason,
   verdictWord,
@@ -118,14 +119,14 @@ footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 2
 }
 `;
 
-/** Rows grouped by measurement (name and method once, in a header row); skipped ones last. */
+/** Rows grouped by CL2 summary (name and method once, in a header row); skipped ones last. */
 function sloTable(rows: SloRow[]): string {
   if (rows.length === 0) return '<p class="section-note">No SLO was checked in this run.</p>';
   const stateCell = (r: SloRow) =>
     `<td class="state-cell"><span class="state" title="${STATE_LABEL[r.state]}">${STATE_ICON[r.state]}</span></td>`;
   const groups = new Map<string, SloRow[]>();
   for (const r of rows.filter((x) => x.state !== 'skipped')) {
-    const key = `${r.measurement}\u0000${r.method}`;
+    const key = `${rowGroup(r)}\u0000${r.method}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const out: string[] = [];
@@ -154,7 +155,7 @@ function sloTable(rows: SloRow[]): string {
     );
     for (const r of skipped)
       out.push(
-        `<tr class="skipped">${stateCell(r)}<td class="metric">${e(r.measurement)}</td><td colspan="3"><span class="badge skipped">skipped</span> <span class="reason">${e(r.note ?? '')}</span></td></tr>`,
+        `<tr class="skipped">${stateCell(r)}<td class="metric">${e(rowGroup(r))}</td><td colspan="3"><span class="badge skipped">skipped</span> <span class="reason">${e(r.note ?? '')}</span></td></tr>`,
       );
   }
   return `<table class="slo"><thead><tr><th></th><th>SLO</th><th class="num">observed</th><th class="num">threshold</th><th class="num">samples</th></tr></thead><tbody>\n${out.join('\n')}\n</tbody></table>`;

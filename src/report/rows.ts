@@ -31,6 +31,15 @@ function measurementLabel(m: MeasurementResult): string {
   return m.identifier && m.identifier !== m.method ? `${m.method} - ${m.identifier}` : m.method;
 }
 
+/**
+ * The heading a row is shown under: its CL2 summary (one PodStartupLatency gather yields
+ * PodStartupLatency_X, StatelessPodStartupLatency_X and StatefulPodStartupLatency_X), or the
+ * measurement itself for gates such as WaitForControlledPodsRunning that write no summary.
+ */
+export function rowGroup(row: SloRow): string {
+  return row.summaryName.includes('_') ? row.summaryName : row.measurement;
+}
+
 export function sloRows(summary: RunSummary): SloRow[] {
   const rows: SloRow[] = [];
   for (const m of summary.measurements) {

@@ -42,19 +42,20 @@ describe('report.html rendering', () => {
     expect(panels.scheduling!.spec).toBeDefined();
   });
 
-  it('keeps the series of several pod-startup summaries apart (all, stateless, stateful)', () => {
+  it('draws the All summary of each pod-startup identifier, not its Stateless/Stateful splits', () => {
     const summary = fixture('pass');
     const all = summary.measurements.find((m) => m.data.kind === 'podStartup')!;
-    summary.measurements.push({
-      ...all,
-      summaryName: 'StatelessPodStartupLatency_PodStartupLatency',
-    });
+    summary.measurements.push(
+      { ...all, summaryName: 'StatelessPodStartupLatency_PodStartupLatency' },
+      { ...all, identifier: 'Saturation', summaryName: 'PodStartupLatency_Saturation' },
+    );
     const spec = chartPanels(summary).find((p) => p.id === 'pod-startup')!.spec as unknown as {
       layer: Array<{ data?: { values: Array<{ series: string }> } }>;
     };
     const series = new Set(spec.layer[0]!.data!.values.map((v) => v.series));
-    expect(series).toContain('PodStartupLatency_PodStartupLatency: pod_startup');
-    expect(series).toContain('StatelessPodStartupLatency_PodStartupLatency: pod_startup');
+    expect(series).toContain('PodStartupLatency: pod_startup');
+    expect(series).toContain('Saturation: pod_startup');
+    expect([...series].some((s) => s.includes('Stateless') || s.includes('legacy'))).toBe(false);
     expect(series.size).toBe(6);
   });
 
