@@ -414,6 +414,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     if (namespaces)
       cleanupErrors.push(...(await namespaces.cleanup().catch((e: unknown) => [messageOf(e)])));
     if (timeline) summary.timeline = timeline.stop();
+    if (kube)
+      summary.harness = {
+        apiRetries: kube.retries,
+        watchRecoveries: timeline?.watchRecoveries ?? 0,
+      };
     if (fleetSource) {
       // Local or merged from shards: the same view the edge-SLI measurements read.
       try {

@@ -78,6 +78,18 @@ export class EmbeddedCluster {
     this.store = new MemoryObjectStore();
   }
 
+  /**
+   * Stops the API server and starts a new one on the same port after `downtimeMs`, with the same
+   * store: what clients see when kube-apiserver restarts (connections refused, watches cut).
+   */
+  async restartApiServer(downtimeMs: number): Promise<void> {
+    const port = this.apiServer.port;
+    await this.apiServer.close();
+    await new Promise((resolve) => setTimeout(resolve, downtimeMs));
+    this.apiServer = new EmbeddedApiServer({ store: this.store, ca: this.ca, port });
+    await this.apiServer.start();
+  }
+
   async start(): Promise<EmbeddedClusterInfo> {
     const dir = this.options.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });

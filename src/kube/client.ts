@@ -116,6 +116,8 @@ export class KubeClient implements KubeApi {
   private readonly timeoutMs: number;
   private readonly retrySteps: number;
   private readonly retryInitialMs: number;
+  /** Requests repeated after a retryable failure (CL2's policy), over the client's life. */
+  retries = 0;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -207,6 +209,7 @@ export class KubeClient implements KubeApi {
         return await this.once(request, accept);
       } catch (err) {
         if (!retry || attempt >= this.retrySteps || !isRetryable(err)) throw err;
+        this.retries++;
         const retryAfter = err instanceof RetryableStatus ? err.retryAfterMs : undefined;
         await sleep(retryAfter ?? delay, this.options.signal);
         delay *= 3;

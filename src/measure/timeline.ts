@@ -38,6 +38,8 @@ export class ClusterTimeline {
   private intervalMs: number;
   private started = 0;
   private lastSample = -Infinity;
+  /** Watch failures the list-watches recovered from (reconnects, relists after 410). */
+  watchRecoveries = 0;
 
   constructor(
     private readonly kube: KubeApi,
@@ -52,11 +54,13 @@ export class ClusterTimeline {
       path: '/api/v1/pods',
       pageSize: 1000,
       onEvent: (type, object) => this.onPod(type, object as PodView),
+      onError: () => this.watchRecoveries++,
     });
     const nodes = new ListWatch(this.kube.kubeConfig, {
       path: '/api/v1/nodes',
       pageSize: 1000,
       onEvent: (type, object) => this.onNode(type, object as NodeView),
+      onError: () => this.watchRecoveries++,
     });
     this.watches.push(pods, nodes);
     await Promise.all(this.watches.map((w) => w.start()));

@@ -198,6 +198,7 @@ ${item('config hash', `<code title="${e(run.scenario.hash)}">${e(run.scenario.ha
 ${item('tool', e(`${summary.tool.name} ${summary.tool.version}`))}
 ${item('summary schema', String(summary.schema))}
 ${item('steps', String(summary.steps.length))}
+${summary.harness ? item('harness', e(`${formatNumber(summary.harness.apiRetries)} API retries · ${formatNumber(summary.harness.watchRecoveries)} watch recoveries`)) : ''}
 </dl>${params}`;
 }
 

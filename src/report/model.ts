@@ -52,6 +52,8 @@ export interface RunSummary {
     errorsByCode: Record<string, number>;
   };
   timeline: TimelinePoint[];
+  /** What the harness itself went through: API requests retried, watches that had to recover. */
+  harness?: { apiRetries: number; watchRecoveries: number };
   /** Baseline comparison applied at the end of the run, if any. */
   comparison?: ComparisonResult;
 }

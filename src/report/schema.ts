@@ -261,6 +261,11 @@ export const RUN_SUMMARY_JSON_SCHEMA = {
         },
       },
     },
+    harness: {
+      type: 'object',
+      required: ['apiRetries', 'watchRecoveries'],
+      properties: { apiRetries: num, watchRecoveries: num },
+    },
     comparison: {
       type: 'object',
       required: ['baseline', 'tolerance', 'minDeltaMs', 'rows', 'regressed'],
