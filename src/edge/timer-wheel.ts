@@ -8,7 +8,7 @@ interface WheelEntry {
 }
 
 export interface TimerWheelOptions {
-  /** Resolution in ms: every timer fires on a tick boundary, up to one tick late. */
+  /** Resolution in ms: every timer fires on a tick boundary, up to one tick late, never early. */
   tickMs?: number;
   /** Number of slots; timers further than tickMs × slots away wait whole rounds. */
   slots?: number;
@@ -18,6 +18,9 @@ export interface TimerWheelOptions {
 /**
  * A coarse hashed timer wheel: one interval timer drives every keepalive, lease, status and request
  * timeout of thousands of nodes, instead of several `setTimeout`s per node (the undici timers idea).
+ * When the event loop falls behind, the next tick catches up on the missed slots, so a busy process
+ * delays its timers by the lag but does not stretch every period (a stretched keepalive would let
+ * CloudCore drop the session).
  */
 export class TimerWheel implements Scheduler {
   private readonly tickMs: number;
@@ -26,6 +29,9 @@ export class TimerWheel implements Scheduler {
   private interval: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
   private size = 0;
+  /** Clock reading at which the running interval started, and ticks processed since then. */
+  private epoch = 0;
+  private ticksDone = 0;
 
   constructor(options: TimerWheelOptions = {}) {
     this.tickMs = options.tickMs ?? 100;
@@ -47,7 +53,10 @@ export class TimerWheel implements Scheduler {
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {
-    const ticks = Math.max(1, Math.ceil(Math.max(0, delayMs) / this.tickMs));
+    this.ensureRunning();
+    // Count from the start of the current tick, so that a timer never fires before its delay.
+    const intoTick = Math.max(0, this.clock() - (this.epoch + this.ticksDone * this.tickMs));
+    const ticks = Math.max(1, Math.ceil((Math.max(0, delayMs) + intoTick) / this.tickMs));
     const slots = this.wheel.length;
     const slot = (this.cursor + ticks) % slots;
     const entry: WheelEntry = {
@@ -58,7 +67,6 @@ export class TimerWheel implements Scheduler {
     };
     this.wheel[slot]!.add(entry);
     this.size++;
-    this.ensureRunning();
     return {
       cancel: () => {
         if (entry.cancelled) return;
@@ -70,12 +78,22 @@ export class TimerWheel implements Scheduler {
 
   private ensureRunning(): void {
     if (this.interval) return;
-    this.interval = setInterval(() => this.tick(), this.tickMs);
+    this.epoch = this.clock();
+    this.ticksDone = 0;
+    this.interval = setInterval(() => this.onInterval(), this.tickMs);
     this.interval.unref();
+  }
+
+  private onInterval(): void {
+    const behind = Math.floor((this.clock() - this.epoch) / this.tickMs) - this.ticksDone;
+    // At most one round per callback: a wall-clock jump must not spin through millions of ticks.
+    const ticks = Math.min(Math.max(1, behind), this.wheel.length);
+    for (let i = 0; i < ticks; i++) this.tick();
   }
 
   /** Advances one tick and fires what is due. Public for tests that drive the wheel by hand. */
   tick(): void {
+    this.ticksDone++;
     this.cursor = (this.cursor + 1) % this.wheel.length;
     const bucket = this.wheel[this.cursor]!;
     if (bucket.size === 0) return;

@@ -61,4 +61,31 @@ describe('TimerWheel', () => {
     expect(warn).toHaveBeenCalled();
     wheel.stop();
   });
+
+  it('catches up on ticks a blocked event loop missed, instead of stretching every period', () => {
+    vi.useFakeTimers();
+    const wheel = new TimerWheel({ tickMs: 100, slots: 64 });
+    const fired: number[] = [];
+    wheel.schedule(1_000, () => fired.push(Date.now()));
+    const start = Date.now();
+    // The process was busy for 1.2 s: no interval callback ran, the clock moved on.
+    vi.setSystemTime(start + 1_200);
+    vi.advanceTimersByTime(100); // one callback
+    expect(fired).toHaveLength(1);
+    expect(fired[0]! - start).toBeGreaterThanOrEqual(1_000);
+    wheel.stop();
+  });
+
+  it('never fires a timer before its delay, even when scheduled late in a tick', () => {
+    vi.useFakeTimers();
+    const wheel = new TimerWheel({ tickMs: 100, slots: 64 });
+    wheel.schedule(10_000, () => undefined); // starts the wheel's interval
+    const start = Date.now();
+    vi.advanceTimersByTime(90); // 90 ms into the current tick
+    let firedAt = 0;
+    wheel.schedule(100, () => (firedAt = Date.now()));
+    vi.advanceTimersByTime(300);
+    expect(firedAt - (start + 90)).toBeGreaterThanOrEqual(100);
+    wheel.stop();
+  });
 });
