@@ -9,8 +9,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ProcessFleet } from '../src/fleet/process-fleet.js';
+import type { ProcessFleet as ProcessFleetClass } from '../src/fleet/process-fleet.js';
 import { spawnControlPlane } from './control-plane.js';
+
+// Measure what users run: the compiled JavaScript in dist/ (bench:fleet builds first). Sources run
+// through tsx carry esbuild's keepNames helpers, a few KiB of extra heap per hollow node.
+const { ProcessFleet } = (await import(
+  new URL('../dist/fleet/process-fleet.js', import.meta.url).href
+)) as { ProcessFleet: typeof ProcessFleetClass };
 import {
   createCertificateAuthority,
   issueCertificate,

@@ -1,10 +1,21 @@
 import type { Scheduler, TimerHandle } from '../protocol/scheduler.js';
 
-interface WheelEntry {
-  rounds: number;
-  fn: () => void;
-  slot: number;
-  cancelled: boolean;
+/** A pending timer; it is its own handle, so a timer costs one object and no closures. */
+class WheelEntry implements TimerHandle {
+  cancelled = false;
+
+  constructor(
+    private readonly owner: TimerWheel,
+    public rounds: number,
+    readonly fn: () => void,
+    readonly slot: number,
+  ) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.owner.remove(this);
+  }
 }
 
 export interface TimerWheelOptions {
@@ -59,21 +70,15 @@ export class TimerWheel implements Scheduler {
     const ticks = Math.max(1, Math.ceil((Math.max(0, delayMs) + intoTick) / this.tickMs));
     const slots = this.wheel.length;
     const slot = (this.cursor + ticks) % slots;
-    const entry: WheelEntry = {
-      rounds: Math.floor((ticks - 1) / slots),
-      fn,
-      slot,
-      cancelled: false,
-    };
+    const entry = new WheelEntry(this, Math.floor((ticks - 1) / slots), fn, slot);
     this.wheel[slot]!.add(entry);
     this.size++;
-    return {
-      cancel: () => {
-        if (entry.cancelled) return;
-        entry.cancelled = true;
-        if (this.wheel[entry.slot]!.delete(entry)) this.size--;
-      },
-    };
+    return entry;
+  }
+
+  /** Called by a cancelled entry. */
+  remove(entry: WheelEntry): void {
+    if (this.wheel[entry.slot]!.delete(entry)) this.size--;
   }
 
   private ensureRunning(): void {
