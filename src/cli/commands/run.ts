@@ -53,6 +53,7 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressLine(out, 10_000);
+  let lastWhere: string | undefined;
   try {
     const outcome = await runScenario({
       scenario: path.resolve(String(args.scenario)),
@@ -85,12 +86,22 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
       ...(args.seed === undefined ? {} : { seed: Number(args.seed) }),
       toolVersion: await toolVersion(),
       signal: abort.signal,
-      onProgress: (p) => progress.update(progressText(p)),
+      onProgress: (p) => {
+        // Without a TTY the line is printed every 10 s; a new stage or step is printed at once so
+        // logs show where a run was when it stopped.
+        const where = p.step ?? p.stage;
+        progress.update(progressText(p), where !== lastWhere);
+        lastWhere = where;
+      },
     });
     progress.done();
     if (args.json) out.data(JSON.stringify(outcome.summary, null, 2));
     out.info(formatRunTable(outcome.summary, out.color));
     out.info(`report: ${path.relative(process.cwd(), outcome.runDir) || outcome.runDir}`);
+    if (abort.signal.aborted)
+      // Cleanup is done and the report written: a connection still open after an interrupt (an
+      // aborted request the server has not closed yet) must not keep Ctrl-C from exiting.
+      setTimeout(() => process.exit(outcome.exitCode), 1_000).unref();
     return outcome.exitCode;
   } finally {
     progress.done();
