@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario, type RunOptions } from '../../src/api/run.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../src/embedded/cluster.js';
+import { runCli } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('./fixtures/interrupt.yaml', import.meta.url));
@@ -99,4 +100,48 @@ describe('hollowfleet run interrupted', () => {
     },
     40_000,
   );
+});
+
+describe('hollowfleet run (CLI) interrupted', () => {
+  it('exits 130 on SIGINT during a step, prints INCOMPLETE and deletes the namespaces', async () => {
+    const tokenFile = path.join(dir, 'token');
+    await writeFile(tokenFile, cluster.token, { mode: 0o600 });
+    let signalled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const result = await runCli(
+      [
+        'run',
+        fixture,
+        '--kubeconfig',
+        cluster.info.kubeconfig,
+        '--cloudcore',
+        cluster.info.cloudcore,
+        '--cert-server',
+        cluster.info.certServer,
+        '--token-file',
+        tokenFile,
+        '--tls-server-name',
+        'localhost',
+        '--nodes',
+        '5',
+        '--reports',
+        path.join(dir, 'cli-reports'),
+        '--dir',
+        path.join(dir, 'cli-state'),
+      ],
+      (stderr, child) => {
+        // Bounded: a run that never reaches the step is killed and the assertions show its stderr.
+        killTimer ??= setTimeout(() => child.kill('SIGKILL'), 25_000);
+        if (!signalled && stderr.includes('Creating pods')) {
+          signalled = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
+    clearTimeout(killTimer);
+    expect(signalled, result.stderr).toBe(true);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/INCOMPLETE/);
+    expect(await scenarioNamespaces()).toEqual([]);
+  }, 40_000);
 });
