@@ -78,6 +78,19 @@ export class EmbeddedCluster {
     this.store = new MemoryObjectStore();
   }
 
+  /**
+   * Restarts the API server on the same port over the same store, as a control-plane restart
+   * does: open connections and watches are cut, the server is down for `downMs`, and clients must
+   * reconnect and relist.
+   */
+  async restartApiServer(downMs = 0): Promise<void> {
+    const port = this.apiServer.port;
+    await this.apiServer.close();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    this.apiServer = new EmbeddedApiServer({ store: this.store, ca: this.ca, port });
+    await this.apiServer.start();
+  }
+
   async start(): Promise<EmbeddedClusterInfo> {
     const dir = this.options.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
