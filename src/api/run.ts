@@ -419,6 +419,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       await fleet.stop().catch((e: unknown) => cleanupErrors.push(`fleet stop: ${messageOf(e)}`));
     }
     if (kube) {
+      if (kube.retries > 0)
+        log(`the harness re-sent ${kube.retries} API requests after transient errors`);
       if (!summary.measurements.some((m) => m.method === 'ClientSideApiLatency'))
         summary.measurements.push(clientLatencyResult(kube.histograms()));
       kube.close();

@@ -112,6 +112,8 @@ export class KubeClient implements KubeApi {
   private prepared: Promise<https.RequestOptions> | undefined;
   private version: Promise<ServerVersion> | undefined;
   private readonly agent: http.Agent;
+  /** Requests re-sent after a transient error (connection refused or reset, 429, 5xx timeouts). */
+  retries = 0;
   private readonly usesProxy: boolean;
   private readonly timeoutMs: number;
   private readonly retrySteps: number;
@@ -208,6 +210,7 @@ export class KubeClient implements KubeApi {
       } catch (err) {
         if (!retry || attempt >= this.retrySteps || !isRetryable(err)) throw err;
         const retryAfter = err instanceof RetryableStatus ? err.retryAfterMs : undefined;
+        this.retries++;
         await sleep(retryAfter ?? delay, this.options.signal);
         delay *= 3;
       }
