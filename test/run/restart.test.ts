@@ -26,6 +26,7 @@ describe('hollowfleet run across an API server restart', () => {
   it('completes when the API server restarts during the wait step', async () => {
     const [host, port] = cluster.info.cloudcore.split(':') as [string, string];
     let restart: Promise<void> | undefined;
+    const logs: string[] = [];
     const outcome = await runScenario({
       scenario: fixture,
       nodes: 5,
@@ -47,6 +48,7 @@ describe('hollowfleet run across an API server restart', () => {
       seed: 1,
       toolVersion: 'test',
       signal: new AbortController().signal,
+      onLog: (line) => logs.push(line),
       onProgress: (p) => {
         if (p.step?.endsWith('Waiting for pods to be running'))
           restart ??= cluster.restartApiServer(300);
@@ -57,6 +59,8 @@ describe('hollowfleet run across an API server restart', () => {
     expect(outcome.summary.run.failureReason).toBeUndefined();
     expect(outcome.exitCode).toBe(0);
     expect(outcome.summary.verdict).toBe('pass');
+    // The restart is visible: requests that met the closed port were retried.
+    expect(logs.join('\n')).toMatch(/re-sent [1-9]\d* API requests after transient errors/);
     expect(existsSync(path.join(outcome.runDir, 'summary.json'))).toBe(true);
   }, 40_000);
 });
