@@ -244,7 +244,17 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     kube = new KubeClient(kc);
     summary.run.target.server = kube.server;
     if (!embedded) {
-      const version = await kube.serverVersion();
+      // First contact without the transient-error backoff (36 s in all): a wrong or dead server
+      // should be reported at once, naming the server and where it came from.
+      const version = await kube
+        .request<{ gitVersion: string }>({ method: 'GET', path: '/version', retry: false })
+        .catch((err: unknown) => {
+          throw new HollowfleetError(
+            'HF_UNREACHABLE',
+            `cannot reach the API server ${kube!.server} (from --kubeconfig ${kubeconfigPath!}): ${messageOf(err)}; check that the cluster is up and the kubeconfig's server address is right`,
+            { cause: err },
+          );
+        });
       summary.run.target.kubernetesVersion = version.gitVersion;
     }
 
@@ -436,6 +446,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       await fleet.stop().catch((e: unknown) => cleanupErrors.push(`fleet stop: ${messageOf(e)}`));
     fleetKube?.close();
     if (kube) {
+      if (kube.retries > 0)
+        log(`the harness re-sent ${kube.retries} API requests after transient errors`);
       if (!summary.measurements.some((m) => m.method === 'ClientSideApiLatency'))
         summary.measurements.push(clientLatencyResult(kube.histograms()));
       kube.close();

@@ -108,6 +108,10 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
     if (args.json) out.data(JSON.stringify(outcome.summary, null, 2));
     out.info(formatRunTable(outcome.summary, out.color));
     out.info(`report: ${path.relative(process.cwd(), outcome.runDir) || outcome.runDir}`);
+    if (abort.signal.aborted)
+      // Cleanup is done and the report written: a connection still open after an interrupt (an
+      // aborted request the server has not closed yet) must not keep Ctrl-C from exiting.
+      setTimeout(() => process.exit(outcome.exitCode), 1_000).unref();
     return outcome.exitCode;
   } finally {
     progress.done();
