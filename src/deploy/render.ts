@@ -110,7 +110,8 @@ export type KubeManifest = {
 } & Record<string, unknown>;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const PROFILE_KEYS: ReadonlyArray<keyof FleetProfileSettings> = [
+/** The fleet flags a deployment's profile ConfigMap carries (and `fleet --profile` reads). */
+export const PROFILE_KEYS: ReadonlyArray<keyof FleetProfileSettings> = [
   'keepalive',
   'lease-interval',
   'status-interval',

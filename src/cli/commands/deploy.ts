@@ -9,6 +9,7 @@ import {
 } from '../../deploy/kube.js';
 import {
   FLEET_LABEL,
+  PROFILE_KEYS,
   renderDeployment,
   resolveDeployOptions,
   type DeployOptions,
@@ -26,15 +27,6 @@ import { paint, type Output } from '../output.js';
 import { parseFraction, parseLabels, readTokenFile } from '../parse.js';
 import { formatDuration, ProgressLine } from '../progress.js';
 
-const PROFILE_FLAGS: ReadonlyArray<keyof FleetProfileSettings> = [
-  'keepalive',
-  'lease-interval',
-  'status-interval',
-  'pod-start-delay',
-  'node-labels',
-  'pods',
-];
-
 const str = (args: ParsedArgs, flag: string): string | undefined =>
   typeof args[flag] === 'string' && args[flag] !== '' ? args[flag] : undefined;
 function num(args: ParsedArgs, flag: string): number | undefined {
@@ -45,7 +37,7 @@ function num(args: ParsedArgs, flag: string): number | undefined {
 
 export function deployOptionsFromArgs(args: ParsedArgs): DeployOptions {
   const profile: FleetProfileSettings = {};
-  for (const flag of PROFILE_FLAGS) {
+  for (const flag of PROFILE_KEYS) {
     const value = str(args, flag);
     if (value !== undefined) profile[flag] = value;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../common/errors.js';
 import { ExitCode } from '../../common/exit-codes.js';
+import { PROFILE_KEYS } from '../../deploy/render.js';
 import { parseDurationMs, parseStartDelay, type NodeProfileInput } from '../../edge/profile.js';
 import { Fleet, ReadinessTimeoutError, type FleetOptions } from '../../fleet/fleet.js';
 import { ProcessFleet } from '../../fleet/process-fleet.js';
@@ -43,15 +44,6 @@ export function profileFromArgs(args: ParsedArgs): NodeProfileInput {
   if (typeof args.pods === 'string') profile.capacity = { pods: args.pods };
   return profile;
 }
-
-const PROFILE_KEYS = [
-  'keepalive',
-  'lease-interval',
-  'status-interval',
-  'pod-start-delay',
-  'node-labels',
-  'pods',
-] as const;
 
 /** Fills profile flags that the command line left unset from a `--profile` YAML file. */
 export function applyProfileFile(args: ParsedArgs): void {
