@@ -5,6 +5,7 @@
  * handed over with the time they were received, before any other work.
  */
 import https from 'node:https';
+import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HollowfleetError } from '../common/errors.js';
@@ -49,6 +50,8 @@ export class ListWatch {
   private resourceVersion = '';
   private stopped = false;
   private current: IncomingMessage | undefined;
+  /** The request waiting for its response headers; stop() must cut it too, or it outlives us. */
+  private pending: http.ClientRequest | undefined;
   private requestOptions: https.RequestOptions | undefined;
   private readonly server: string;
   private readonly now: () => number;
@@ -75,6 +78,7 @@ export class ListWatch {
 
   stop(): void {
     this.stopped = true;
+    this.pending?.destroy();
     this.current?.destroy();
   }
 
@@ -95,8 +99,18 @@ export class ListWatch {
           method: 'GET',
           headers: { ...(this.requestOptions?.headers ?? {}), Accept: 'application/json' },
         },
-        (res) => resolve({ status: res.statusCode ?? 0, body: res }),
+        (res) => {
+          this.pending = undefined;
+          // Stopped while the request was on its way: drop the answer, keep no socket open.
+          if (this.stopped) {
+            res.destroy();
+            reject(new ListWatchError(`GET ${this.options.path}: stopped`));
+            return;
+          }
+          resolve({ status: res.statusCode ?? 0, body: res });
+        },
       );
+      this.pending = req;
       req.on('error', (err) =>
         reject(new ListWatchError(`GET ${this.server}${this.options.path}: ${err.message}`)),
       );

@@ -142,6 +142,8 @@ describe('hollowfleet run (CLI) interrupted', () => {
     expect(signalled, result.stderr).toBe(true);
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toMatch(/INCOMPLETE/);
+    // Nothing the run opened (watches, requests in flight) outlived it.
+    expect(result.stderr).not.toMatch(/still open/);
     expect(await scenarioNamespaces()).toEqual([]);
   }, 40_000);
 });

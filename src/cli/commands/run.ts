@@ -109,9 +109,12 @@ export async function runHandler(args: ParsedArgs, out: Output): Promise<number>
     out.info(formatRunTable(outcome.summary, out.color));
     out.info(`report: ${path.relative(process.cwd(), outcome.runDir) || outcome.runDir}`);
     if (abort.signal.aborted)
-      // Cleanup is done and the report written: a connection still open after an interrupt (an
-      // aborted request the server has not closed yet) must not keep Ctrl-C from exiting.
-      setTimeout(() => process.exit(outcome.exitCode), 1_000).unref();
+      // Cleanup is done and the report written. If something still holds the process a second
+      // later, say so (it is a leak worth reporting) rather than leave Ctrl-C hanging.
+      setTimeout(() => {
+        out.warn('a handle was still open 1 s after the report was written; exiting anyway');
+        process.exit(outcome.exitCode);
+      }, 1_000).unref();
     return outcome.exitCode;
   } finally {
     progress.done();
