@@ -5,10 +5,11 @@
  * error, Ctrl-C — the namespaces it created are deleted, the fleet is stopped and a report is
  * written, marked incomplete when the run did not finish.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, HollowfleetError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
+import { sleep } from '../common/sleep.js';
 import { decodeHistogram } from '../common/histogram.js';
 import type { EncodedHistogram } from '../common/histogram.js';
 import type { CloudCoreAddress } from '../edge/hollow-node.js';
@@ -29,6 +30,7 @@ import type {
   MeasurementResult,
 } from '../measure/types.js';
 import type { Phase } from '../scenario/config.js';
+import { createRunDir, runDirectoryName } from '../report/index.js';
 import { SUMMARY_SCHEMA, type ComparisonResult, type RunSummary } from '../report/model.js';
 import {
   InterruptedError,
@@ -106,21 +108,6 @@ class TimeoutError extends HollowfleetError {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new InterruptedError());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -169,10 +156,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     throw new ConfigError(
       `${options.scenario}: a local fleet needs at least one node (got ${localNodes}); pass --nodes N`,
     );
-  const runId = `${startedAt
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${preliminary.name}`;
+  const runId = runDirectoryName(startedAt.toISOString(), preliminary.name);
 
   const summary: RunSummary = {
     schema: SUMMARY_SCHEMA,
@@ -198,7 +182,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     measurements: [],
     timeline: [],
   };
-  const runDir = await createRunDir(options.reportsDir, runId);
+  // The directory exists from the start: measurements write raw files there during the run.
+  const runDir = await createRunDir(options.reportsDir, summary);
+  summary.run.id = path.basename(runDir);
 
   let cluster: EmbeddedCluster | undefined;
   let kube: KubeClient | undefined;
@@ -520,20 +506,6 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const written = await writeReports(summary, runDir, options.reportsDir);
   for (const error of written.errors) log(`report: ${error}`);
   return { summary, runDir, files: written.files, exitCode };
-}
-
-/** `reports/<id>`, or `<id>-2`, `-3`… when a run started in the same second already has it. */
-async function createRunDir(reportsDir: string, runId: string): Promise<string> {
-  await mkdir(reportsDir, { recursive: true });
-  for (let n = 1; ; n++) {
-    const dir = path.join(reportsDir, n === 1 ? runId : `${runId}-${n}`);
-    try {
-      await mkdir(dir);
-      return dir;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 100) throw err;
-    }
-  }
 }
 
 /** Rejects with InterruptedError when the run is aborted; never resolves otherwise. */

@@ -52,3 +52,14 @@ export function readTokenFile(file: string): string {
     );
   }
 }
+
+/** `10%` or `0.1` → 0.1: a relative change allowed before a metric counts as regressed. */
+export function parseTolerance(text: string): number {
+  const t = text.trim();
+  const value = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
+  if (t === '' || !Number.isFinite(value) || value < 0)
+    throw new ConfigError(
+      `--tolerance "${text}": expected a percentage like 10% or a fraction like 0.1`,
+    );
+  return value;
+}

@@ -14,6 +14,7 @@ import {
   type EncodedHistogram,
   type Histogram,
 } from '../common/histogram.js';
+import { sleep } from '../common/sleep.js';
 import { KubeApiError } from './api.js';
 import type { KubeApi, KubeRequest, KubeStatusBody, ServerVersion } from './api.js';
 
@@ -364,19 +365,4 @@ function transportError(request: KubeRequest, err: Error): KubeApiError {
 
 function isRetryable(err: unknown): boolean {
   return err instanceof RetryableStatus || err instanceof TransportError;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -21,6 +21,8 @@ export {
   fleetHistogramsReporter,
   rawDataReporter,
   compactUtc,
+  createRunDir,
+  runDirectoryName,
   type Reporter,
   type ReporterFailure,
   type RunReport,

@@ -178,13 +178,21 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'run';
 }
 
+/** `<UTC start, compact>-<scenario>`: the run directory's name and the run id. */
+export function runDirectoryName(startedAt: string, scenario: string): string {
+  return `${compactUtc(startedAt)}-${safeName(scenario)}`;
+}
+
 /** Creates the run directory; a directory of another run with the same name gets a `-2`, `-3`… */
-async function createRunDir(reportsDir: string, summary: RunSummary): Promise<string> {
+export async function createRunDir(reportsDir: string, summary: RunSummary): Promise<string> {
   // A run whose start time got lost still gets a directory: the end, else now.
   const when = [summary.run.startedAt, summary.run.endedAt].find(
     (t) => typeof t === 'string' && !Number.isNaN(Date.parse(t)),
   );
-  const base = `${compactUtc(when ?? new Date().toISOString())}-${safeName(summary.run.scenario?.name ?? 'run')}`;
+  const base = runDirectoryName(
+    when ?? new Date().toISOString(),
+    summary.run.scenario?.name ?? 'run',
+  );
   await mkdir(reportsDir, { recursive: true });
   for (let n = 1; n < 1000; n++) {
     const dir = path.join(reportsDir, n === 1 ? base : `${base}-${n}`);

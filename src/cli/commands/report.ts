@@ -9,17 +9,7 @@ import {
 } from '../../report/index.js';
 import type { ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
-
-/** `10%` or `0.1` → 0.1. */
-export function parseTolerance(text: string): number {
-  const t = text.trim();
-  const value = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
-  if (t === '' || !Number.isFinite(value) || value < 0)
-    throw new ConfigError(
-      `--tolerance "${text}": expected a percentage like 10% or a fraction like 0.1`,
-    );
-  return value;
-}
+import { parseTolerance } from '../parse.js';
 
 /** `5ms`, `0.5s` or a bare number of milliseconds → ms. */
 export function parseMinDelta(text: string): number {

@@ -6,18 +6,8 @@ import { parseDurationMs } from '../../edge/profile.js';
 import type { ParsedArgs } from '../command.js';
 import { toolVersion } from '../main.js';
 import type { Output } from '../output.js';
-import { parseAddresses, parseFraction, readTokenFile } from '../parse.js';
+import { parseAddresses, parseFraction, parseTolerance, readTokenFile } from '../parse.js';
 import { formatDuration, ProgressLine } from '../progress.js';
-
-function parseTolerance(text: string): number {
-  const t = text.trim();
-  const value = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
-  if (!Number.isFinite(value) || value < 0)
-    throw new ConfigError(
-      `--tolerance "${text}": expected a percentage like 10% or a fraction like 0.1`,
-    );
-  return value;
-}
 
 function progressText(p: RunProgress): string {
   const parts = [`[${formatDuration(p.elapsedMs)}]`, p.step ?? p.stage];
