@@ -3,7 +3,6 @@
  * the embedded control plane; `run --fleet external` gates on them by URL, drives a scenario on
  * their nodes and merges their histograms into the edge SLIs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,53 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/api/run.js';
 import { decodeHistogram } from '../../src/common/histogram.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../src/embedded/cluster.js';
+import { startShard as startShardProcess, type Shard } from '../helpers/shards.js';
 
-const bin = fileURLToPath(new URL('../../bin/hollowfleet.js', import.meta.url));
 const scenario = fileURLToPath(new URL('./fixtures/external-fleet.yaml', import.meta.url));
 const NODES_PER_SHARD = 6;
 
 let cluster: EmbeddedCluster;
 let dir: string;
-const shards: Array<{ child: ChildProcess; url: string }> = [];
+const shards: Shard[] = [];
 
-function startShard(index: number, count: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'fleet',
-      '--nodes',
-      String(NODES_PER_SHARD),
-      '--shard',
-      `${index}/${count}`,
-      '--prefix',
-      'far',
-      '--cloudcore',
-      cluster.info.cloudcore,
-      '--cert-server',
-      cluster.info.certServer,
-      '--token-file',
-      cluster.info.tokenFile,
-      '--tls-server-name',
-      'localhost',
-      '--cert-dir',
-      path.join(dir, `certs-${index}`),
-      '--workers',
-      '1',
-      '--metrics-port',
-      '0',
-    ],
-    { env: { ...process.env, NO_COLOR: '1' } },
-  );
-  child.stdout!.resume();
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const url = /metrics on (http:\/\/[^/\s]+)\/metrics/.exec(stderr)?.[1];
-      if (url) resolve({ child, url });
-    });
-    child.once('exit', (code) => reject(new Error(`shard ${index} exited ${code}: ${stderr}`)));
+function startShard(index: number, count: number): Promise<Shard> {
+  return startShardProcess(cluster, {
+    index,
+    count,
+    nodes: NODES_PER_SHARD,
+    prefix: 'far',
+    certDir: path.join(dir, `certs-${index}`),
   });
 }
 

@@ -3,14 +3,13 @@
  * by an ExternalFleet: by URL, and by pods through the API server's pod proxy (as `deploy status`
  * reads them in an external cluster).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../src/common/histogram.js';
 import { applyManifests, deploymentStatus, formatStatus } from '../../src/deploy/kube.js';
@@ -22,19 +21,12 @@ import type { FleetSnapshot } from '../../src/fleet/fleet.js';
 import type { FleetSource } from '../../src/measure/types.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { loadKubeconfig } from '../../src/kube/token.js';
+import { startShard as startShardProcess, type Shard } from '../helpers/shards.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const bin = fileURLToPath(new URL('../../bin/hollowfleet.js', import.meta.url));
 const NODES_PER_SHARD = 20;
 const NS = 'shards';
-
-interface Shard {
-  child: ChildProcess;
-  stderr: string;
-  url: string;
-  exited: Promise<number | null>;
-}
 
 let cluster: EmbeddedCluster;
 let kube: KubeClient;
@@ -68,54 +60,15 @@ async function freePort(hosts: string[]): Promise<number> {
 }
 
 function startShard(index: number, count: number): Promise<Shard> {
-  const host = `127.0.0.${index + 1}`;
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'fleet',
-      '--nodes',
-      String(NODES_PER_SHARD),
-      '--shard',
-      `${index}/${count}`,
-      '--prefix',
-      'ext',
-      '--cloudcore',
-      cluster.info.cloudcore,
-      '--cert-server',
-      cluster.info.certServer,
-      '--token-file',
-      cluster.info.tokenFile,
-      '--tls-server-name',
-      'localhost',
-      '--cert-dir',
-      path.join(dir, 'certs'),
-      '--workers',
-      '1',
-      '--connect-rate',
-      '0',
-      '--metrics-host',
-      host,
-      '--metrics-port',
-      String(port),
-    ],
-    { env: { ...process.env, NO_COLOR: '1' } },
-  );
-  const shard: Shard = {
-    child,
-    stderr: '',
-    url: `http://${host}:${port}`,
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stdout!.resume();
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      shard.stderr += d.toString();
-      if (shard.stderr.includes('metrics on http://')) resolve(shard);
-    });
-    void shard.exited.then((code) =>
-      reject(new Error(`shard ${index} exited with ${code}: ${shard.stderr}`)),
-    );
+  return startShardProcess(cluster, {
+    index,
+    count,
+    nodes: NODES_PER_SHARD,
+    prefix: 'ext',
+    certDir: path.join(dir, 'certs'),
+    metricsHost: `127.0.0.${index + 1}`,
+    metricsPort: port,
+    extraArgs: ['--connect-rate', '0'],
   });
 }
 
