@@ -33,6 +33,9 @@ interface Point {
   /** Slope between this point and the previous one: the cost of one more node, fixed costs removed. */
   marginalRssPerNodeBytes: number | null;
   rssBytes: number;
+  /** Live JavaScript heap of the fleet's worker isolates after a collection, per node (fixed costs removed). */
+  heapPerNodeBytes: number;
+  heapBytes: number;
   floorRssPerConnBytes: number | null;
   ratio: number | null;
   cpuPerNodeUs: number;
@@ -113,6 +116,7 @@ async function hollow(
   processes: number,
   caDir: string,
   baseRss: number,
+  baseHeap: number,
 ): Promise<Point> {
   const cp = await controlPlanes(Math.max(1, Math.ceil(nodes / 9_500)), caDir);
   const fleet = new ProcessFleet(
@@ -152,6 +156,8 @@ async function hollow(
       .childPids()
       .map((pid, i) => ({ rss: procStat(pid).rss, cpuMs: cpuAfter[i]!.cpuMs }));
     const rss = after.reduce((a, s) => a + s.rss, 0) - baseRss * processes;
+    const heap =
+      fleet.workerStats().reduce((a, w) => a + w.heapUsedBytes, 0) - baseHeap * processes;
     const cpuMs = after.reduce((a, s, i) => a + s.cpuMs - before[i]!.cpuMs, 0);
     return {
       nodes,
@@ -162,6 +168,8 @@ async function hollow(
       rssPerNodeBytes: Math.round(rss / Math.max(1, readyNodes)),
       marginalRssPerNodeBytes: null,
       rssBytes: rss,
+      heapPerNodeBytes: Math.round(heap / Math.max(1, readyNodes)),
+      heapBytes: heap,
       floorRssPerConnBytes: null,
       ratio: null,
       cpuPerNodeUs: Math.round((cpuMs * 1000) / steadySeconds / Math.max(1, readyNodes)),
@@ -244,14 +252,15 @@ await writeFile(files.serverCert, server.certPem);
 await writeFile(files.serverKey, server.keyPem);
 
 log('baseline: an idle fleet process with one node');
-const base = await hollow(1, 1, caDir, 0);
-const baseRss = base.rssPerNodeBytes;
+const base = await hollow(1, 1, caDir, 0, 0);
+const baseRss = base.rssBytes;
+const baseHeap = base.heapBytes;
 const points: Point[] = [];
 for (const n of arg('points', '1000,5000,10000,19000')
   .split(',')
   .map(Number)
   .filter((x) => x > 0)) {
-  const p = await hollow(n, 1, caDir, baseRss);
+  const p = await hollow(n, 1, caDir, baseRss, baseHeap);
   p.floorRssPerConnBytes = await floor(n, files);
   const previous = points.at(-1);
   if (previous)
@@ -266,15 +275,15 @@ for (const n of arg('points', '1000,5000,10000,19000')
       (p.marginalRssPerNodeBytes !== null
         ? ` (marginal ${(p.marginalRssPerNodeBytes / 1024).toFixed(1)} KiB)`
         : '') +
-      `, floor ${(p.floorRssPerConnBytes / 1024).toFixed(1)} KiB, ratio ×${p.ratio}, CPU ${p.cpuPerNodeUs} µs/node/s, event-loop p99 ${p.eventLoopP99Ms.toFixed(1)} ms`,
+      `, heap ${(p.heapPerNodeBytes / 1024).toFixed(1)} KiB, floor ${(p.floorRssPerConnBytes / 1024).toFixed(1)} KiB, ratio ×${p.ratio}, CPU ${p.cpuPerNodeUs} µs/node/s, event-loop p99 ${p.eventLoopP99Ms.toFixed(1)} ms`,
   );
   points.push(p);
 }
 const machine = Number(arg('machine', '30000'));
 if (machine > 0) {
-  const p = await hollow(machine, Number(arg('machine-processes', '2')), caDir, baseRss);
+  const p = await hollow(machine, Number(arg('machine-processes', '2')), caDir, baseRss, baseHeap);
   log(
-    `    RSS/node ${(p.rssPerNodeBytes / 1024).toFixed(1)} KiB, CPU ${p.cpuPerNodeUs} µs/node/s, event-loop p99 ${p.eventLoopP99Ms.toFixed(1)} ms`,
+    `    RSS/node ${(p.rssPerNodeBytes / 1024).toFixed(1)} KiB, heap ${(p.heapPerNodeBytes / 1024).toFixed(1)} KiB, CPU ${p.cpuPerNodeUs} µs/node/s, event-loop p99 ${p.eventLoopP99Ms.toFixed(1)} ms`,
   );
   points.push(p);
 }

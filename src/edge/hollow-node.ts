@@ -97,6 +97,31 @@ interface LeaseObject {
 
 const SHORT_SESSION_MS = 10_000;
 
+const TIMER_NAMES = ['keepalive', 'lease', 'status', 'reconnect', 'register'] as const;
+type TimerName = (typeof TIMER_NAMES)[number];
+
+const CONNECTION = Symbol('hollowfleet.connection');
+
+/** One connection attempt, kept on its socket for the listeners all sockets share. */
+interface Connection {
+  readonly node: HollowNode;
+  readonly target: CloudCoreAddress;
+  /** The connect slot from the fleet's gate, held until the socket opens or fails. */
+  permit: { release(): void } | undefined;
+}
+
+type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
+
+function connectionOf(ws: WebSocket): Connection {
+  return (ws as OwnedSocket)[CONNECTION];
+}
+
+function releasePermit(connection: Connection): void {
+  const permit = connection.permit;
+  connection.permit = undefined;
+  permit?.release();
+}
+
 /**
  * One simulated EdgeCore (protocol.md §4.2): a few kilobytes of state driven by a shared scheduler.
  * It registers, keeps its lease and status, acks every push at once, runs pods by reporting them
@@ -120,22 +145,24 @@ export class HollowNode {
   private duplicateReported = false;
   private readonly pods = new Map<string, PodRecord>();
   /** UIDs whose delete was already sent, so resync updates never send it twice. */
-  private readonly deletesSent = new Set<string>();
+  private deletesSent: Set<string> | undefined;
   private podSlot = 0;
   /** The lease as CloudCore last returned it, kept as its resourceVersion only. */
   private leaseRv: string | undefined;
   private leaseMissing = true;
   private readyTransition: string;
-  private readonly timers: {
-    keepalive?: TimerHandle;
-    lease?: TimerHandle;
-    status?: TimerHandle;
-    reconnect?: TimerHandle;
-    register?: TimerHandle;
-  } = {};
+  // Every key present from the start and never deleted: the object keeps one fast shape.
+  private readonly timers: Record<TimerName, TimerHandle | undefined> = {
+    keepalive: undefined,
+    lease: undefined,
+    status: undefined,
+    reconnect: undefined,
+    register: undefined,
+  };
   private pending: PendingRequests;
   private repairInFlight = false;
-  private readonly reportedKinds = new Set<string>();
+  /** Kinds of unsupported pushes already reported (created on the first one). */
+  private reportedKinds: Set<string> | undefined;
   // ---- faults (src/edge/faults.ts): all unset on the healthy path ----
   private link: LinkImpairment | undefined;
   private linkTimer: TimerHandle | undefined;
@@ -409,62 +436,79 @@ export class HollowNode {
       handshakeTimeout: 30_000,
       session: this.sessions.get(ticketKey),
       followRedirects: false,
-    } as WebSocket.ClientOptions);
+    } as WebSocket.ClientOptions) as OwnedSocket;
+    ws[CONNECTION] = { node: this, target, permit };
     this.ws = ws;
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        permit?.release();
-      }
-    };
     // One ticket per target is enough for the whole worker; listening for tickets on every socket
     // would keep a serialized session per connection alive.
-    if (!this.sessions.has(ticketKey)) {
-      ws.on('upgrade', (res: IncomingMessage) => {
-        (res.socket as TLSSocket).once('session', (session: Buffer) =>
-          this.sessions.set(ticketKey, session),
-        );
-      });
+    if (!this.sessions.has(ticketKey)) ws.on('upgrade', HollowNode.onSocketUpgrade);
+    ws.on('unexpected-response', HollowNode.onSocketUnexpectedResponse);
+    ws.on('open', HollowNode.onSocketOpen);
+    ws.on('message', HollowNode.onSocketMessage);
+    ws.on('error', HollowNode.onSocketError);
+    ws.on('close', HollowNode.onSocketClose);
+  }
+
+  // Every socket shares these listeners (`this` is the socket): a closure per listener and
+  // connection would cost each hollow node several hundred bytes for as long as it is connected.
+
+  private static onSocketUpgrade(this: WebSocket, res: IncomingMessage): void {
+    const { node, target } = connectionOf(this);
+    (res.socket as TLSSocket).once('session', (session: Buffer) =>
+      node.sessions.set(`${target.host}:${target.port}`, session),
+    );
+  }
+
+  private static onSocketUnexpectedResponse(
+    this: WebSocket,
+    _req: ClientRequest,
+    res: IncomingMessage,
+  ): void {
+    const { node, target } = connectionOf(this);
+    node.opts.sink.error(
+      node.name,
+      'HF_WS_UPGRADE',
+      `CloudCore at ${target.host}:${target.port} answered the WebSocket upgrade with HTTP ${res.statusCode}`,
+    );
+    this.terminate();
+  }
+
+  private static onSocketOpen(this: WebSocket): void {
+    const connection = connectionOf(this);
+    releasePermit(connection);
+    if (connection.node.ws === this) connection.node.onOpen();
+  }
+
+  private static onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean) {
+    const node = connectionOf(this).node;
+    if (node.ws === this) node.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary);
+  }
+
+  private static onSocketError(this: WebSocket, err: Error): void {
+    const connection = connectionOf(this);
+    releasePermit(connection);
+    const { node, target } = connection;
+    const classified = classifyNetworkError(err, {
+      host: target.host,
+      port: target.port,
+      what: 'CloudCore',
+    });
+    node.opts.sink.error(node.name, classified.code, classified.message);
+  }
+
+  private static onSocketClose(this: WebSocket): void {
+    const connection = connectionOf(this);
+    releasePermit(connection);
+    const node = connection.node;
+    if (node.ws !== this) return;
+    if (node.link?.halfOpen) {
+      // Nothing is read or written on a half-open link: the node only learns when it ends.
+      node.link.closedUnderneath = true;
+      node.opts.sink.count('halfOpenClosedByCloud');
+      return;
     }
-    ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
-      this.opts.sink.error(
-        this.name,
-        'HF_WS_UPGRADE',
-        `CloudCore at ${target.host}:${target.port} answered the WebSocket upgrade with HTTP ${res.statusCode}`,
-      );
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      release();
-      if (this.ws !== ws) return;
-      this.onOpen();
-    });
-    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-      if (this.ws !== ws) return;
-      this.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary);
-    });
-    ws.on('error', (err: Error) => {
-      release();
-      const classified = classifyNetworkError(err, {
-        host: target.host,
-        port: target.port,
-        what: 'CloudCore',
-      });
-      this.opts.sink.error(this.name, classified.code, classified.message);
-    });
-    ws.on('close', () => {
-      release();
-      if (this.ws !== ws) return;
-      if (this.link?.halfOpen) {
-        // Nothing is read or written on a half-open link: the node only learns when it ends.
-        this.link.closedUnderneath = true;
-        this.opts.sink.count('halfOpenClosedByCloud');
-        return;
-      }
-      this.ws = undefined;
-      this.onClose();
-    });
+    node.ws = undefined;
+    node.onClose();
   }
 
   private onOpen(): void {
@@ -554,9 +598,9 @@ export class HollowNode {
   }
 
   private cancelTimers(): void {
-    for (const key of Object.keys(this.timers) as Array<keyof typeof this.timers>) {
+    for (const key of TIMER_NAMES) {
       this.timers[key]?.cancel();
-      delete this.timers[key];
+      this.timers[key] = undefined;
     }
   }
 
@@ -898,8 +942,9 @@ export class HollowNode {
 
   private protocolError(kind: string, detail: string): void {
     this.opts.sink.count('protocolErrors');
-    if (this.reportedKinds.has(kind)) return;
-    this.reportedKinds.add(kind);
+    const reported = (this.reportedKinds ??= new Set());
+    if (reported.has(kind)) return;
+    reported.add(kind);
     this.opts.sink.error(
       this.name,
       'HF_PROTOCOL_FRAME',
@@ -940,7 +985,7 @@ export class HollowNode {
     if (operation === 'delete') {
       const record = this.pods.get(uid);
       if (record) this.forgetPod(uid, record);
-      this.deletesSent.delete(uid);
+      this.deletesSent?.delete(uid);
       return;
     }
     if (operation !== 'insert' && operation !== 'update') return;
@@ -1067,15 +1112,15 @@ export class HollowNode {
   }
 
   private sendPodDeleteFor(uid: string, namespace: string, name: string): void {
-    if (this.deletesSent.has(uid) || this.state !== 'ready') return;
-    this.deletesSent.add(uid);
+    if (this.state !== 'ready' || this.deletesSent?.has(uid)) return;
+    (this.deletesSent ??= new Set()).add(uid);
     // Object content: a string would be read as a legacy bare UID (protocol.md §3.1).
     this.request('delete', buildResourcePath(namespace, 'pod', name), {
       gracePeriodSeconds: 0,
       preconditions: { uid },
     }).then(
       () => this.opts.sink.count('podsDeleted'),
-      () => this.deletesSent.delete(uid),
+      () => this.deletesSent?.delete(uid),
     );
   }
 

@@ -5,6 +5,7 @@
 import { toErrorPayload } from '../common/errors.js';
 import type { FaultSpec } from '../edge/faults.js';
 import { Fleet, type FleetOptions } from './fleet.js';
+import { compactOnEveryFullGc } from './heap.js';
 import type { FaultTarget } from './protocol.js';
 
 /** Faults arrive already selected (by index) from the parent, which sees the whole shard. */
@@ -17,6 +18,8 @@ type ParentMessage =
   | { type: 'stop' }
   | { type: 'gc' }
   | ChildFaultMessage;
+
+compactOnEveryFullGc();
 
 let fleet: Fleet | undefined;
 let timer: NodeJS.Timeout | undefined;

@@ -24,6 +24,7 @@ import { resolveNodeProfile, type NodeProfileInput } from '../edge/profile.js';
 import type { FaultInjection, FaultRequest, FaultSpec } from '../edge/faults.js';
 import { CertStore, type CertStrategy } from '../protocol/cert-store.js';
 import { planFault, splitTargets, type FleetLayout } from './faults.js';
+import { WORKER_YOUNG_GENERATION_MB } from './heap.js';
 import { nodeName, splitRange, validatePrefix, type ShardSpec } from './naming.js';
 import {
   FLEET_PROTOCOL_VERSION,
@@ -201,6 +202,7 @@ export class Fleet {
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       execArgv,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     const rampBuffer = createRampBuffer({
       connectRate: r.connectRate,

@@ -83,12 +83,13 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
         };
       },
     };
-  // One SecureContext per worker for the shared identity, built once (wslimit.md).
+  // One SecureContext per worker for the shared identity, built once (wslimit.md), and one set of
+  // connect options around it for all the nodes.
   const sharedContext: SecureContext | undefined = start.identity
     ? createClientContext(start.identity)
     : undefined;
+  const sharedTls = sharedContext && tlsFor(sharedContext);
 
-  const nodes: HollowNode[] = [];
   const byIndex = new Map<number, HollowNode>();
   const sessions = new Map<string, Buffer>();
   let stopping = false;
@@ -112,7 +113,7 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
       name,
       index: start.globalOffset + index,
       targets: start.targets,
-      tls: tlsFor(context),
+      tls: context === sharedContext && sharedTls ? sharedTls : tlsFor(context),
       credentials: credentialsFor(name, renewAt),
       template,
       scheduler: wheel,
@@ -121,7 +122,6 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
       sessions,
       seed: start.seed ^ index,
     });
-    nodes.push(node);
     byIndex.set(index, node);
     node.start();
   };
@@ -195,10 +195,10 @@ export default async function runWorker(start: WorkerStart): Promise<WorkerResul
   stopping = true;
   ramp.stop();
   clearInterval(statsTimer);
-  await Promise.all(nodes.map((n) => n.stop()));
+  await Promise.all([...byIndex.values()].map((n) => n.stop()));
   wheel.stop();
   report(true);
   loop.disable();
   port.close();
-  return { workerId: start.workerId, nodes: nodes.length };
+  return { workerId: start.workerId, nodes: byIndex.size };
 }

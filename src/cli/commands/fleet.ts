@@ -6,6 +6,7 @@ import { PROFILE_KEYS } from '../../deploy/render.js';
 import { parseDurationMs, parseStartDelay, type NodeProfileInput } from '../../edge/profile.js';
 import { Fleet, ReadinessTimeoutError, type FleetOptions } from '../../fleet/fleet.js';
 import { ProcessFleet } from '../../fleet/process-fleet.js';
+import { compactOnEveryFullGc } from '../../fleet/heap.js';
 import { startFleetServer, type FleetHandle } from '../../fleet/metrics-server.js';
 import { parseShard } from '../../fleet/naming.js';
 import { loadKubeconfig, readJoinToken } from '../../kube/token.js';
@@ -97,6 +98,8 @@ export async function fleetHandler(args: ParsedArgs, out: Output): Promise<numbe
   let fleet: FleetHandle;
   if (processes > 1) fleet = new ProcessFleet(fleetOptions, processes, version);
   else {
+    // This process only holds hollow nodes (the children of --processes do the same for theirs).
+    compactOnEveryFullGc();
     const single = new Fleet(fleetOptions);
     single.toolVersion = version;
     fleet = single;
