@@ -479,7 +479,11 @@ export class HollowNode {
     if (connection.node.ws === this) connection.node.onOpen();
   }
 
-  private static onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean) {
+  private static onSocketMessage(
+    this: WebSocket,
+    data: WebSocket.RawData,
+    isBinary: boolean,
+  ): void {
     const node = connectionOf(this).node;
     if (node.ws === this) node.onFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary);
   }

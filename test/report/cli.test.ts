@@ -4,7 +4,6 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { parseMinDelta } from '../../src/cli/commands/report.js';
 import { parseTolerance } from '../../src/cli/parse.js';
 import { writeRunReport } from '../../src/report/run-report.js';
 import { summaryJsonReporter } from '../../src/report/run-report.js';
@@ -95,10 +94,14 @@ describe('hollowfleet compare', () => {
   it('parses tolerances and durations', () => {
     expect(parseTolerance('10%')).toBeCloseTo(0.1, 12);
     expect(parseTolerance('0.25')).toBe(0.25);
-    expect(parseMinDelta('5ms')).toBe(5);
-    expect(parseMinDelta('0.5s')).toBe(500);
-    expect(parseMinDelta('7')).toBe(7);
-    expect(() => parseMinDelta('5 minutes')).toThrow(/--min-delta "5 minutes"/);
+  });
+
+  it('reads --min-delta as run does: any Go duration, or bare milliseconds', async () => {
+    // 1m30s is beyond every change between the two fixtures: no regression.
+    expect(await main(['compare', passDir, slowerDir, '--min-delta', '1m30s'], capture())).toBe(0);
+    const out = capture();
+    expect(await main(['compare', passDir, slowerDir, '--min-delta', '5 minutes'], out)).toBe(1);
+    expect(out.stderr.join('')).toMatch(/--min-delta: "5 minutes" is not a duration/);
   });
 });
 

@@ -201,7 +201,8 @@ export const compareCommand: CommandSpec = {
     'min-delta': {
       type: 'string',
       default: '5ms',
-      describe: 'absolute change below which a time metric never counts as regressed (noise floor)',
+      describe:
+        'absolute change below which a time metric never counts as regressed (noise floor): a Go duration such as 5ms or 1.5s, or bare milliseconds',
     },
     json: {
       type: 'boolean',
@@ -516,7 +517,8 @@ export const runCommand: CommandSpec = {
     'min-delta': {
       type: 'string',
       default: '5ms',
-      describe: 'absolute change a latency must also exceed to count as regressed',
+      describe:
+        'absolute change a latency must also exceed to count as regressed: a Go duration such as 5ms or 1.5s, or bare milliseconds',
     },
     strict: {
       type: 'boolean',

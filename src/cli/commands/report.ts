@@ -1,4 +1,3 @@
-import { ConfigError } from '../../common/errors.js';
 import { ExitCode } from '../../common/exit-codes.js';
 import {
   compareRuns,
@@ -7,20 +6,14 @@ import {
   loadRunSummary,
   rerenderReport,
 } from '../../report/index.js';
+import { parseDurationMs } from '../../edge/profile.js';
 import type { ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
 import { parseTolerance } from '../parse.js';
 
-/** `5ms`, `0.5s` or a bare number of milliseconds → ms. */
-export function parseMinDelta(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(text);
-  if (!m) throw new ConfigError(`--min-delta "${text}": expected a duration like 5ms or 0.5s`);
-  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-}
-
 export async function compareHandler(args: ParsedArgs, out: Output): Promise<number> {
   const tolerance = parseTolerance(String(args.tolerance));
-  const minDeltaMs = parseMinDelta(String(args['min-delta']));
+  const minDeltaMs = parseDurationMs(String(args['min-delta']), '--min-delta');
   const baselinePath = String(args.baseline);
   const baseline = await loadRunSummary(baselinePath);
   const current = await loadRunSummary(String(args.current));
