@@ -160,7 +160,7 @@ describe('deploy apply | status | delete against an API server', () => {
     expect(pods.trim().split('\n')).toHaveLength(2);
   });
 
-  it('reports shards that are not running yet, and the shard indexes nothing accounts for', async () => {
+  it('reports shards that are not running yet, each under its completion index', async () => {
     const status = await deploymentStatus(kube, { namespace: NS, name: 'hollowfleet', port: 9464 });
     expect(status.expectedShards).toBe(2);
     expect(status.shards).toHaveLength(2);
@@ -169,8 +169,9 @@ describe('deploy apply | status | delete against an API server', () => {
       expect(s.problem).toBe('pod is Pending (not scheduled)');
       expect(s.nodes).toBeUndefined();
     }
-    // The embedded Job controller does not annotate completion indexes, so no pod accounts for one.
-    expect(status.missingShardIndexes).toEqual([0, 1]);
+    // Both pods carry their completion index, so no shard is missing, only not running yet.
+    expect(status.shards.map((s) => s.shard)).toEqual([0, 1]);
+    expect(status.missingShardIndexes).toEqual([]);
     const table = formatStatus(status);
     expect(table.split('\n')[0]).toMatch(
       /^SHARD\s+POD\s+PHASE\s+NODE\s+RESTARTS\s+CONNECTED\s+READY\s+ERRORS$/,
@@ -178,7 +179,9 @@ describe('deploy apply | status | delete against an API server', () => {
     expect(table).toMatch(
       /ext-fleet\/hollowfleet: 0\/2 shards answering, 0\/0 connected, 0\/0 Ready/,
     );
-    expect(table).toMatch(/missing shards: 0, 1/);
+    expect(table).toMatch(/^0\s+hollowfleet-0-\w{5}\s+Pending\s/m);
+    expect(table).toMatch(/^1\s+hollowfleet-1-\w{5}\s+Pending\s/m);
+    expect(table).not.toMatch(/missing shards/);
     const out = capture();
     const code = await main(
       [
@@ -232,9 +235,12 @@ describe('deploy apply | status | delete against an API server', () => {
     expect(code).toBe(2);
     const stderr = out.stderr.join('\n');
     expect(stderr).toMatch(/0 of 40 hollow nodes Ready across the fleet after 1 s, 40 required/);
-    expect(stderr).toMatch(/missing shards \(no pod or URL answers for them\): 0, 1 of 2/);
+    expect(stderr).not.toMatch(/missing shards/);
     expect(stderr).toMatch(
-      /shard \? \(ext-fleet\/hollowfleet-\w+\): pod is Pending \(not scheduled\)/,
+      /shard 0 \(ext-fleet\/hollowfleet-0-\w+\): pod is Pending \(not scheduled\)/,
+    );
+    expect(stderr).toMatch(
+      /shard 1 \(ext-fleet\/hollowfleet-1-\w+\): pod is Pending \(not scheduled\)/,
     );
     expect(stderr).toMatch(/\[HF_FLEET_NOT_READY\]/);
     expect(out.stdout).toEqual([]);

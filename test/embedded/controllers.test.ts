@@ -209,6 +209,74 @@ describe('embedded workload controllers', () => {
   });
 });
 
+describe('embedded Job controller', () => {
+  it('gives each pod of an Indexed Job its completion index, and replaces only unfinished ones', async () => {
+    start();
+    store.create('jobs', {
+      metadata: { name: 'shards', namespace: 'default' },
+      spec: {
+        completionMode: 'Indexed',
+        completions: 3,
+        parallelism: 3,
+        template: {
+          metadata: { labels: { app: 'shard' } },
+          spec: {
+            containers: [{ name: 'fleet', image: 'hf', env: [{ name: 'A', value: '1' }] }],
+          },
+        },
+      },
+    });
+    const key = 'batch.kubernetes.io/job-completion-index';
+    const live = () =>
+      store
+        .list('pods', { namespace: 'default', labelSelector: 'app=shard' })
+        .items.filter((p) => !p.metadata.deletionTimestamp);
+    const pods = await waitFor('three indexed pods', () =>
+      live().length === 3 ? live() : undefined,
+    );
+    const byIndex = new Map(pods.map((p) => [p.metadata.annotations?.[key], p]));
+    expect([...byIndex.keys()].sort()).toEqual(['0', '1', '2']);
+    for (const [index, p] of byIndex) {
+      expect(p.metadata.name).toMatch(new RegExp(`^shards-${index}-[a-z0-9]{5}$`));
+      expect(p.metadata.labels?.[key]).toBe(index);
+      const spec = p.spec as {
+        hostname?: string;
+        containers: Array<{ env: Array<{ name: string; valueFrom?: unknown }> }>;
+      };
+      expect(spec.hostname).toBe(`shards-${index}`);
+      expect(spec.containers[0]!.env.map((e) => e.name)).toEqual(['A', 'JOB_COMPLETION_INDEX']);
+      expect(spec.containers[0]!.env[1]!.valueFrom).toEqual({
+        fieldRef: { fieldPath: `metadata.annotations['${key}']` },
+      });
+    }
+    // Index 0 finishes and index 1 is deleted: only index 1 comes back.
+    store.patch(
+      'pods',
+      'default',
+      byIndex.get('0')!.metadata.name!,
+      'merge',
+      {
+        status: { phase: 'Succeeded' },
+      },
+      { subresource: 'status' },
+    );
+    store.delete('pods', 'default', byIndex.get('1')!.metadata.name!);
+    const replaced = await waitFor('index 1 replaced', () =>
+      live().find(
+        (p) =>
+          p.metadata.annotations?.[key] === '1' &&
+          p.metadata.name !== byIndex.get('1')!.metadata.name,
+      ),
+    );
+    expect(replaced.metadata.name).toMatch(/^shards-1-/);
+    const indexes = live()
+      .filter((p) => (p.status as { phase?: string } | undefined)?.phase !== 'Succeeded')
+      .map((p) => p.metadata.annotations?.[key])
+      .sort();
+    expect(indexes).toEqual(['1', '2']);
+  });
+});
+
 describe('embedded lifecycle controllers', () => {
   it('marks a node Unknown when its lease lapses, taints it, and only a Ready status clears it', async () => {
     start({ nodeMonitorGracePeriodMs: 300, nodeMonitorPeriodMs: 100 });

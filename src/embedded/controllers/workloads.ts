@@ -24,6 +24,14 @@ const OWNER_RESOURCE: Record<PodOwnerKind, string> = {
   Job: 'jobs',
 };
 
+/** Set on every pod of an Indexed Job (annotation, and label since Kubernetes 1.28). */
+const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
+
+function completionIndexOf(pod: KubeObject): number | undefined {
+  const n = Number(pod.metadata.annotations?.[COMPLETION_INDEX] ?? NaN);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
 interface TemplateSpec {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: Record<string, unknown>;
@@ -139,14 +147,30 @@ export class WorkloadControllers {
       replicas?: number;
       parallelism?: number;
       completions?: number;
+      completionMode?: string;
       template?: TemplateSpec;
     };
-    const desired = kind === 'Job' ? (spec.parallelism ?? 1) : (spec.replicas ?? 1);
     const pods = this.ownedPods(owner.metadata.uid ?? '');
     const active = pods.filter((p) => !p.metadata.deletionTimestamp && !isPodTerminal(p));
+    const indexed = kind === 'Job' && spec.completionMode === 'Indexed';
+    let desired = kind === 'Job' ? (spec.parallelism ?? 1) : (spec.replicas ?? 1);
+    // An Indexed Job runs one pod per completion index; a succeeded index is done.
+    const freeIndexes: number[] = [];
+    if (indexed) {
+      const taken = new Set<number>();
+      for (const p of pods) {
+        const i = completionIndexOf(p);
+        const succeeded = (p.status as { phase?: string } | undefined)?.phase === 'Succeeded';
+        const live = !p.metadata.deletionTimestamp && !isPodTerminal(p);
+        if (i !== undefined && (succeeded || live)) taken.add(i);
+      }
+      for (let i = 0; i < (spec.completions ?? desired); i++)
+        if (!taken.has(i)) freeIndexes.push(i);
+      desired = Math.min(desired, active.length + freeIndexes.length);
+    }
     if (active.length < desired) {
       for (let i = active.length; i < desired; i++)
-        this.createPod(kind, owner, spec.template ?? {});
+        this.createPod(kind, owner, spec.template ?? {}, indexed ? freeIndexes.shift() : undefined);
     } else if (active.length > desired) {
       const victims = [...active].sort(deletionOrder).slice(0, active.length - desired);
       for (const pod of victims) {
@@ -160,18 +184,46 @@ export class WorkloadControllers {
     this.updateOwnerStatus(kind, owner, active, desired);
   }
 
-  private createPod(kind: PodOwnerKind, owner: KubeObject, template: TemplateSpec): void {
+  private createPod(
+    kind: PodOwnerKind,
+    owner: KubeObject,
+    template: TemplateSpec,
+    completionIndex?: number,
+  ): void {
     const podSpec = structuredClone(template.spec ?? {});
+    const labels = { ...(template.metadata?.labels ?? {}) };
+    let annotations = template.metadata?.annotations
+      ? { ...template.metadata.annotations }
+      : undefined;
+    let name = `${owner.metadata.name}-${randomSuffix()}`;
+    if (completionIndex !== undefined) {
+      // As the Job controller does for Indexed Jobs: the index in the name, an annotation and a
+      // label, the hostname, and JOB_COMPLETION_INDEX in every container that does not set it.
+      const index = String(completionIndex);
+      name = `${owner.metadata.name}-${index}-${randomSuffix()}`;
+      annotations = { ...annotations, [COMPLETION_INDEX]: index };
+      labels[COMPLETION_INDEX] = index;
+      podSpec.hostname ??= `${owner.metadata.name}-${index}`;
+      for (const key of ['initContainers', 'containers'])
+        for (const container of (podSpec[key] ?? []) as Array<{
+          env?: Array<{ name: string }>;
+        }>) {
+          const env = (container.env ??= []);
+          if (!env.some((e) => e.name === 'JOB_COMPLETION_INDEX'))
+            env.push({
+              name: 'JOB_COMPLETION_INDEX',
+              valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } },
+            } as { name: string });
+        }
+    }
     const pod: KubeObject = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
-        name: `${owner.metadata.name}-${randomSuffix()}`,
+        name,
         namespace: owner.metadata.namespace,
-        labels: { ...(template.metadata?.labels ?? {}) },
-        annotations: template.metadata?.annotations
-          ? { ...template.metadata.annotations }
-          : undefined,
+        labels,
+        annotations,
         ownerReferences: [
           {
             apiVersion: owner.apiVersion ?? 'v1',
