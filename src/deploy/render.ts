@@ -10,7 +10,7 @@ import { parseJoinToken } from '../protocol/token.js';
 
 /** One process holds at most this many hollow nodes: its descriptor limit is 20,000 (README). */
 export const MAX_NODES_PER_PROCESS = 19_000;
-/** Measured resident memory per hollow node at steady state (README: 71–86 KiB, marginal ~80). */
+/** Resident memory per hollow node at steady state, rounded up (README: 71–78 KiB at 10k–30k nodes). */
 export const RSS_PER_NODE_KIB = 80;
 /** Measured CPU per hollow node at default intervals (README: 12–20 µs per second). */
 export const CPU_PER_NODE_MICROCORES = 20;
