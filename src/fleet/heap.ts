@@ -1,9 +1,9 @@
 /**
  * V8 heap settings for the fleet. A hollow node's JavaScript is small (about 12 KiB of live heap,
  * most of it socket, TLS and `ws` objects), but V8's defaults size the heap for throughput: each
- * worker isolate grows a young generation of up to 48 MiB that stays resident, and the handshake
- * garbage of a ramp leaves old-space pages half empty. Measured with `npm run bench:fleet` (README),
- * the two settings below take about 10 KiB of RSS off every hollow node at 10,000 nodes.
+ * worker isolate grew a 34 MB young generation that stayed resident, and the handshake garbage of a
+ * ramp leaves old-space pages half empty. Measured with `npm run bench:fleet` (README), the two
+ * settings below take about 20 KiB of RSS off every hollow node at 19,000 nodes.
  */
 import v8 from 'node:v8';
 

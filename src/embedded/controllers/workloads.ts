@@ -206,14 +206,14 @@ export class WorkloadControllers {
       podSpec.hostname ??= `${owner.metadata.name}-${index}`;
       for (const key of ['initContainers', 'containers'])
         for (const container of (podSpec[key] ?? []) as Array<{
-          env?: Array<{ name: string }>;
+          env?: Array<{ name: string; valueFrom?: unknown }>;
         }>) {
           const env = (container.env ??= []);
           if (!env.some((e) => e.name === 'JOB_COMPLETION_INDEX'))
             env.push({
               name: 'JOB_COMPLETION_INDEX',
               valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } },
-            } as { name: string });
+            });
         }
     }
     const pod: KubeObject = {
