@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { Rng } from '../../common/random.js';
+import { createRng, type Rng } from '../../common/random.js';
 import { formatValue } from './gofmt.js';
 import { FunctionError } from './functions.js';
 import type { FunctionSignature, FunctionSpec, TemplateFunction } from './functions.js';
@@ -66,14 +66,7 @@ function randomString(rng: Rng, size: number): string {
 /** A deterministic stream from the first 8 bytes of sha256(seed), as CL2 seeds RandDataWithSeed. */
 function seededRng(seed: string): Rng {
   const digest = createHash('sha256').update(seed, 'utf8').digest();
-  let state = (digest.readUInt32BE(0) ^ digest.readUInt32BE(4)) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(digest.readUInt32BE(0) ^ digest.readUInt32BE(4));
 }
 
 function addFloat(...numbers: unknown[]): number {
